@@ -242,8 +242,25 @@ TEST(FormattersTest, PsTableMatchesDocker) {
             "\"Mounts\":\"\",\"Names\":\"vigilant_brahmagupta\",\"Networks\":\"\",\"Platform\":"
             "null,\"Ports\":\"\",\"RunningFor\":\"About a minute ago\",\"Size\":\"0B\",\"State\":"
             "\"created\",\"Status\":\"Created\"}\n");
-  auto label = renderFormatted("{{.Label \"a\"}}", kPsTableFormat, psHeader(), rows);
-  EXPECT_FALSE(label.ok());
+  std::map<std::string, json> by_id;
+  by_id[rows[0]["ID"].get<std::string>()] = json{{"a", "b"}, {"c", "d"}};
+  LabelMethods labels(by_id);
+  tmpl::RowMethods methods = labels.methods();
+  auto label = renderFormatted("{{.ID}} {{.Label \"a\"}}|{{.Label \"zz\"}}", kPsTableFormat,
+                               psHeader(), rows, methods);
+  ASSERT_TRUE(label.ok()) << label.error().message();
+  EXPECT_EQ(*label, rows[0]["ID"].get<std::string>() + " b|\n" +
+                        rows[1]["ID"].get<std::string>() + " |\n");
+  // The header of a label column is the key's last part, '-' and '_' as spaces.
+  auto table = renderFormatted("table {{.ID}}\t{{.Label \"com.x-y_z.a\"}}", kPsTableFormat, psHeader(),
+                               {rows[0]}, methods);
+  ASSERT_TRUE(table.ok()) << table.error().message();
+  EXPECT_EQ(*table, "CONTAINER ID   a\n" + rows[0]["ID"].get<std::string>() + "   \n");
+  auto bad = renderFormatted("{{.Label}}", kPsTableFormat, psHeader(), rows, methods);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("wrong number of args for Label: want 1 got 0"),
+            std::string::npos)
+      << bad.error().message();
 }
 
 TEST(FormattersTest, ImagesRowsMatchDocker) {

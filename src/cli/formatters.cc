@@ -305,16 +305,59 @@ json historyRow(const json& h, bool trunc, bool human, int64_t now_ns) {
   return row;
 }
 
+namespace {
+
+// Go's reflect-based argument check of a `func(string) string` method.
+std::optional<Result<std::string>> stringArgument(std::string_view name,
+                                                   const std::vector<const json*>& args) {
+  if (args.size() != 1) {
+    return Result<std::string>(invalidArgument("wrong number of args for " + std::string(name) +
+                                               ": want 1 got " + std::to_string(args.size())));
+  }
+  if (!args[0]->is_string()) {
+    return Result<std::string>(invalidArgument("expected string; found " + args[0]->dump()));
+  }
+  return Result<std::string>(args[0]->get<std::string>());
+}
+
+}  // namespace
+
+LabelMethods::LabelMethods(std::map<std::string, json> labels_by_id, std::string id_key) {
+  rows_ = std::make_shared<tmpl::MethodResolver>([labels = std::move(labels_by_id),
+                                                  id_key = std::move(id_key)](
+              const json& row, std::string_view name,
+              const std::vector<const json*>& args) -> std::optional<Result<json>> {
+    if (name != "Label") return std::nullopt;
+    auto key = *stringArgument(name, args);
+    if (!key) return Result<json>(key.error());
+    auto id = row.find(id_key);
+    if (id == row.end() || !id->is_string()) return Result<json>(json(""));
+    auto it = labels.find(id->get<std::string>());
+    if (it == labels.end() || !it->second.is_object()) return Result<json>(json(""));
+    auto v = it->second.find(*key);
+    if (v == it->second.end() || !v->is_string()) return Result<json>(json(""));
+    return Result<json>(*v);
+  });
+  header_ = std::make_shared<tmpl::MethodResolver>([](
+      const json&, std::string_view name,
+      const std::vector<const json*>& args) -> std::optional<Result<json>> {
+    if (name != "Label") return std::nullopt;
+    auto key = *stringArgument(name, args);
+    if (!key) return Result<json>(key.error());
+    std::string h = key->substr(key->rfind('.') == std::string::npos ? 0 : key->rfind('.') + 1);
+    std::replace(h.begin(), h.end(), '-', ' ');
+    std::replace(h.begin(), h.end(), '_', ' ');
+    return Result<json>(json(h));
+  });
+}
+
 Result<std::string> renderFormatted(const std::string& format, const char* default_table,
-                                    const json& header, const std::vector<json>& rows) {
+                                    const json& header, const std::vector<json>& rows,
+                                    const tmpl::RowMethods& methods) {
   std::string f = format;
   tmpl::FormatSpec spec = tmpl::parseFormat(f);
   if (f.empty() || (spec.is_table && spec.body.empty())) f = default_table;
-  if (f.find(".Label ") != std::string::npos) {
-    return invalidArgument(
-        "template: .Label \"KEY\" is not supported by berth; use {{.Labels}} (\"k=v,...\")");
-  }
-  BERTH_TRY(std::string out, tmpl::renderRows(f, header, rows));
+  BERTH_TRY(std::string out, tmpl::renderRows(f, header, rows, methods));
   tmpl::FormatSpec final_spec = tmpl::parseFormat(f);
   if (final_spec.is_json || trim(final_spec.body) == "{{json .}}") {
     // docker marshals its formatter contexts with encoding/json, which escapes HTML characters.

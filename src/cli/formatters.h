@@ -4,11 +4,15 @@
 // plus the default table formats and header rows.
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
+#include "template/format.h"
+#include "template/template.h"
 
 namespace berth::cli {
 
@@ -45,10 +49,25 @@ std::string displayablePorts(const nlohmann::json& ports);
 std::string familiarName(const std::string& name);
 
 // Renders rows with a --format value (or the given default table format when `format` is
-// empty or "table"). Rejects docker's `.Label "key"` method calls, which berth's templates
-// cannot express.
+// empty or "table"), with the rows' methods (e.g. LabelMethods).
 Result<std::string> renderFormatted(const std::string& format, const char* default_table,
                                     const nlohmann::json& header,
-                                    const std::vector<nlohmann::json>& rows);
+                                    const std::vector<nlohmann::json>& rows,
+                                    const tmpl::RowMethods& methods = {});
+
+// docker's `.Label "key"` method of ps, network ls and volume ls rows: the value of the label
+// `key` ("" when unset) of the object whose row has ID `row[id_key]`; in the header, the key's
+// last dot-separated part with '-' and '_' as spaces ("com.x.max-size" → "max size").
+// `labels_by_id` maps row IDs to the objects' Labels maps.
+class LabelMethods {
+ public:
+  explicit LabelMethods(std::map<std::string, nlohmann::json> labels_by_id,
+                        std::string id_key = "ID");
+  tmpl::RowMethods methods() const { return {rows_.get(), header_.get()}; }
+
+ private:
+  // Pointers: a MethodResolver member would need nlohmann::json complete here.
+  std::shared_ptr<const tmpl::MethodResolver> rows_, header_;
+};
 
 }  // namespace berth::cli

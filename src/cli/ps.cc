@@ -55,16 +55,21 @@ Result<int> runPs(Cli& cli, const FlagSet& f) {
   bool trunc = !f.getBool("no-trunc");
   int64_t now = nowNanos();
   std::vector<nlohmann::json> rows;
+  std::map<std::string, nlohmann::json> labels;
   if (list.is_array()) {
-    for (const auto& c : list) rows.push_back(containerRow(c, trunc, now));
+    for (const auto& c : list) {
+      rows.push_back(containerRow(c, trunc, now));
+      if (auto it = c.find("Labels"); it != c.end()) labels[rows.back()["ID"]] = *it;
+    }
   }
+  LabelMethods methods(std::move(labels));
   std::string table = kPsTableFormat;
   if (quiet && format.empty()) {
     format = "{{.ID}}";
   } else if (format.empty() || (spec.is_table && spec.body.empty())) {
     if (size) table += "\t{{.Size}}";
   }
-  BERTH_TRY(std::string out, renderFormatted(format, table.c_str(), psHeader(), rows));
+  BERTH_TRY(std::string out, renderFormatted(format, table.c_str(), psHeader(), rows, methods.methods()));
   cli.out(out);
   return 0;
 }

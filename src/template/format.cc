@@ -227,22 +227,27 @@ void TabWriter::format() {
 }
 
 Result<std::string> renderRows(std::string_view format, const nlohmann::json& header,
-                               const std::vector<nlohmann::json>& rows) {
+                               const std::vector<nlohmann::json>& rows,
+                               const RowMethods& methods) {
   FormatSpec spec = parseFormat(format);
   auto tmpl = Template::parse(spec.body);
   if (!tmpl) return tmpl.error().wrap("template parsing error");
   std::string body;
   for (const auto& row : rows) {
-    auto out = tmpl->execute(row);
+    auto out = tmpl->execute(row, ExecuteOptions{.methods = methods.rows});
     if (!out) return out.error().wrap("template parsing error");
     body += *out;
     body += '\n';
   }
   if (!spec.is_table) return body;
   TabWriter writer;
-  // docker ignores header execution errors (the header context is the caller's own).
-  auto head = tmpl->execute(header, ExecuteOptions{.header_functions = true});
-  if (head) writer.write(*head);
+  // docker ignores header execution errors (the header context is the caller's own) and keeps
+  // what was written before the error.
+  std::string partial;
+  auto head = tmpl->execute(header, ExecuteOptions{.header_functions = true,
+                                                   .methods = methods.header,
+                                                   .partial_output = &partial});
+  writer.write(head ? *head : partial);
   writer.write("\n");
   writer.write(body);
   return writer.flush();

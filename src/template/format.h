@@ -80,8 +80,15 @@ class TabWriter {
 // "\n"; for a table, a header row (the body executed over `header` with header functions, e.g.
 // {"ID":"CONTAINER ID","Image":"IMAGE"}) comes first and all of it goes through a TabWriter.
 // Parse and execution errors read "template parsing error: template: ..." as docker's do.
+// The methods of the rows and of the header row (either may be null: none), e.g. ps's
+// `.Label "key"`, whose header is the key's last dot-separated part.
+struct RowMethods {
+  const MethodResolver* rows = nullptr;
+  const MethodResolver* header = nullptr;
+};
 Result<std::string> renderRows(std::string_view format, const nlohmann::json& header,
-                               const std::vector<nlohmann::json>& rows);
+                               const std::vector<nlohmann::json>& rows,
+                               const RowMethods& methods = {});
 
 // Display width of UTF-8 text as go-runewidth computes it (wide East Asian runes count 2,
 // combining marks and control characters 0).

@@ -143,6 +143,8 @@ class State {
   State(const Template::Tree& tree, const ExecuteOptions& options)
       : tree_(tree), options_(options) {}
 
+  std::string& output() { return out_; }
+
   std::string run(const json& data) {
     Value dot = data.is_null() ? Value() : borrowed(data);
     vars_.push_back({"$", dot});
@@ -474,14 +476,41 @@ class State {
     return evalFieldChainFrom(dot, dot, fields, cmd, final);
   }
 
-  Value evalFieldChainFrom(const Value&, Value receiver, const std::vector<std::string>& fields,
+  Value evalFieldChainFrom(const Value& dot, Value receiver, const std::vector<std::string>& fields,
                            const Node* cmd, const Value* final) {
     for (size_t i = 0; i < fields.size(); ++i) {
       bool last = i + 1 == fields.size();
       bool has_args = last && ((cmd && cmd->children.size() > 1) || final != nullptr);
+      if (options_.methods && receiver && receiver->is_object()) {
+        if (auto result = callMethod(dot, fields[i], *receiver, last ? cmd : nullptr,
+                                     last ? final : nullptr)) {
+          receiver = *result;
+          continue;
+        }
+      }
       receiver = evalField(fields[i], has_args, receiver);
     }
     return receiver;
+  }
+
+  // A method of the data (ExecuteOptions::methods); nullopt when the receiver has none by that
+  // name. Arguments: the command's operands after the field, then the piped value.
+  std::optional<Value> callMethod(const Value& dot, const std::string& name, const json& receiver,
+                                  const Node* cmd, const Value* final) {
+    std::vector<Value> values;
+    if (cmd) {
+      for (size_t i = 1; i < cmd->children.size(); ++i) {
+        values.push_back(evalArg(dot, *cmd->children[i]));
+      }
+    }
+    if (final) values.push_back(*final);
+    static const json kNoValue = "<no value>";
+    std::vector<const json*> args;
+    for (const auto& v : values) args.push_back(v ? v.get() : &kNoValue);
+    auto result = (*options_.methods)(receiver, name, args);
+    if (!result) return std::nullopt;
+    if (!*result) errorf(result->error().message());
+    return owned(std::move(**result));
   }
 
   Value evalField(const std::string& name, bool has_args, const Value& receiver) {
@@ -850,11 +879,16 @@ Result<Template> Template::parse(std::string_view text) {
 Result<std::string> Template::execute(const nlohmann::json& data,
                                       const ExecuteOptions& options) const {
   State state(*tree_, options);
+  auto keepPartial = [&] {
+    if (options.partial_output) *options.partial_output = std::move(state.output());
+  };
   try {
     return state.run(data);
   } catch (const ExecError& e) {
+    keepPartial();
     return invalidArgument(e.message);
   } catch (const nlohmann::json::exception& e) {
+    keepPartial();
     return invalidArgument(std::string("template: ") + e.what());
   }
 }

@@ -24,10 +24,13 @@
 // any input: nesting is limited (kMaxParseDepth), as are template recursion and output size.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -40,11 +43,26 @@ inline constexpr int kMaxExecDepth = 200;
 // Largest output execute() produces before failing.
 inline constexpr size_t kMaxOutputBytes = 64u << 20;
 
+// Methods of the data, as Go's formatter contexts have them (docker's ContainerContext.Label):
+// called for `.Name arg...` (and `.Name`) when the receiver is a JSON object. Returns nullopt
+// when `receiver` has no method `name` (then `.Name` is looked up as a field); otherwise the
+// method's result, or an error whose message becomes the execution error as it is (Go's
+// "wrong number of args for X: want 1 got 2", or "error calling X: ..." for the method's own
+// failures). `args` holds every argument, the piped value last.
+using MethodResolver = std::function<std::optional<Result<nlohmann::json>>(
+    const nlohmann::json& receiver, std::string_view name,
+    const std::vector<const nlohmann::json*>& args)>;
+
 struct ExecuteOptions {
   // Use docker's header functions (templates.HeaderFunctions): json, split, join, title, lower,
   // upper and truncate return their first argument unchanged, so a table header keeps the column
   // names. Used to render the header row of a `table` format.
   bool header_functions = false;
+  // Methods of the data (see MethodResolver); null = none.
+  const MethodResolver* methods = nullptr;
+  // When execution fails and this is set, the output written before the error goes here (Go's
+  // Execute writes as it goes; docker prints a table header up to a failing column).
+  std::string* partial_output = nullptr;
 };
 
 class Template {

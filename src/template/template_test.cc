@@ -445,5 +445,42 @@ TEST(Template, FuzzSmoke) {
   EXPECT_GT(parsed, 0);
 }
 
+
+TEST(Template, MethodsOfTheData) {
+  MethodResolver methods = [](const json& receiver, std::string_view name,
+                              const std::vector<const json*>& args)
+      -> std::optional<Result<json>> {
+    if (name != "Get") return std::nullopt;
+    if (args.size() != 1 || !args[0]->is_string()) {
+      return Result<json>(invalidArgument("want one string"));
+    }
+    auto it = receiver.find("Map");
+    if (it == receiver.end() || !it->contains(args[0]->get<std::string>())) {
+      return Result<json>(json(""));
+    }
+    return Result<json>((*it)[args[0]->get<std::string>()]);
+  };
+  json data = json::parse(R"({"Map":{"a":"x","b":"y"},"Inner":{"Map":{"a":"z"}}})");
+  auto run = [&](const std::string& text) -> Result<std::string> {
+    BERTH_TRY(auto t, Template::parse(text));
+    return t.execute(data, ExecuteOptions{.methods = &methods});
+  };
+  EXPECT_EQ(run(R"({{.Get "a"}}-{{.Get "b"}}-{{.Get "c"}})").value(), "x-y-");
+  EXPECT_EQ(run(R"({{"b" | .Get}})").value(), "y");
+  EXPECT_EQ(run(R"({{.Inner.Get "a"}})").value(), "z");
+  EXPECT_EQ(run(R"({{.Map.a}})").value(), "x");  // fields still work
+  auto bad = run(R"({{.Get 1}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("want one string"), std::string::npos)
+      << bad.error().message();
+  // Without methods, arguments to a field are Go's error.
+  auto t = Template::parse(R"(ab{{.Get "a"}})");
+  ASSERT_TRUE(t.ok());
+  std::string partial;
+  auto plain = t->execute(data, ExecuteOptions{.partial_output = &partial});
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(partial, "ab");
+}
+
 }  // namespace
 }  // namespace berth::tmpl
