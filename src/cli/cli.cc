@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "base/log.h"
@@ -133,13 +134,47 @@ FlagSet globalFlags() {
   return f;
 }
 
+std::string envOr(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : std::move(fallback);
+}
+
+// The docker CLI's TLS settings: --tlsverify (default: $DOCKER_TLS_VERIFY set) implies --tls
+// (default: $DOCKER_TLS set); files default to $DOCKER_CERT_PATH (else ~/.docker)/{ca,cert,
+// key}.pem, the default client certificate only when it exists. nullopt: plain HTTP.
+std::optional<tls::TlsFiles> tlsFiles(const FlagSet& global) {
+  bool verify = global.changed("tlsverify") ? global.getBool("tlsverify")
+                                            : !envOr("DOCKER_TLS_VERIFY", "").empty();
+  bool tls = global.getBool("tls") || !envOr("DOCKER_TLS", "").empty() ||
+             global.changed("tlsverify") || verify;
+  if (!tls) return std::nullopt;
+  std::string dir = envOr("DOCKER_CERT_PATH", envOr("HOME", "/root") + "/.docker");
+  tls::TlsFiles files;
+  files.verify = verify;
+  files.ca = global.changed("tlscacert") ? global.getString("tlscacert") : dir + "/ca.pem";
+  if (global.changed("tlscert") || global.changed("tlskey")) {
+    files.cert = global.changed("tlscert") ? global.getString("tlscert") : dir + "/cert.pem";
+    files.key = global.changed("tlskey") ? global.getString("tlskey") : dir + "/key.pem";
+  } else if (::access((dir + "/cert.pem").c_str(), R_OK) == 0 &&
+             ::access((dir + "/key.pem").c_str(), R_OK) == 0) {
+    files.cert = dir + "/cert.pem";
+    files.key = dir + "/key.pem";
+  }
+  return files;
+}
+
 }  // namespace
 
 Cli::Cli(std::string host) : host_(std::move(host)) {}
 
 Result<client::ApiClient*> Cli::api() {
   if (!api_) {
-    BERTH_TRY(client::Endpoint ep, client::parseHost(client::resolveHost(host_)));
+    BERTH_TRY(client::Endpoint ep,
+              client::parseHost(client::resolveHost(host_), tls_.has_value()));
+    if (tls_ && ep.kind == client::Endpoint::Kind::kTcp) {
+      BERTH_TRY(tls::TlsContext ctx, tls::TlsContext::client(*tls_));
+      ep.tls = std::make_shared<const tls::TlsContext>(std::move(ctx));
+    }
     api_ = std::make_unique<client::ApiClient>(std::move(ep));
   }
   return api_.get();
@@ -207,12 +242,6 @@ int run(const std::vector<std::string>& args) {
     cli.out(std::string("berth version ") + kCliVersion + "\n");
     return 0;
   }
-  for (const char* tls : {"tls", "tlsverify", "tlscacert", "tlscert", "tlskey"}) {
-    if (global.changed(tls)) {
-      cli.err(std::string("Failed to initialize: --") + tls + ": TLS is not supported yet\n");
-      return 1;
-    }
-  }
   if (global.changed("config")) {
     cli.err("Failed to initialize: --config is not supported yet\n");
     return 1;
@@ -237,7 +266,8 @@ int run(const std::vector<std::string>& args) {
     return 1;
   }
   cli = Cli(hosts.empty() ? "" : hosts[0]);
-  if (auto ep = client::parseHost(client::resolveHost(cli.host())); !ep) {
+  if (auto files = tlsFiles(global)) cli.setTls(std::move(*files));
+  if (auto ep = client::parseHost(client::resolveHost(cli.host()), cli.tlsEnabled()); !ep) {
     cli.err("Failed to initialize: unable to resolve berth endpoint: " + ep.error().message() +
             "\n");
     return 1;

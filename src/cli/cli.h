@@ -8,6 +8,7 @@
 // container's own code for `run` without -d.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "base/result.h"
 #include "cli/flags.h"
 #include "client/api_client.h"
+#include "tls/tls.h"
 
 namespace berth::cli {
 
@@ -29,6 +31,9 @@ class Cli {
   // The client for the resolved host (parse errors of the host are returned here).
   Result<client::ApiClient*> api();
   const std::string& host() const { return host_; }
+  // TLS for tcp:// hosts (the global --tls* flags and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH).
+  void setTls(tls::TlsFiles files) { tls_ = std::move(files); }
+  bool tlsEnabled() const { return tls_.has_value(); }
 
   void out(std::string_view text);
   void err(std::string_view text);
@@ -40,6 +45,7 @@ class Cli {
 
  private:
   std::string host_;
+  std::optional<tls::TlsFiles> tls_;
   std::unique_ptr<client::ApiClient> api_;
 };
 

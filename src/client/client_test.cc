@@ -39,8 +39,12 @@ TEST(HostTest, RejectsOtherSchemes) {
   EXPECT_FALSE(parseHost("fd://").ok());
   auto tls = parseHost("https://x:1");
   ASSERT_FALSE(tls.ok());
-  EXPECT_NE(tls.error().message().find("TLS is not supported"), std::string::npos);
+  EXPECT_NE(tls.error().message().find("--tls"), std::string::npos);
   EXPECT_FALSE(parseHost("tcp://h:99999").ok());
+  // The docker CLI's default ports: 2375 for HTTP, 2376 with TLS.
+  EXPECT_EQ(parseHost("tcp://h").value().port, 2375);
+  EXPECT_EQ(parseHost("tcp://h", /*tls=*/true).value().port, 2376);
+  EXPECT_EQ(parseHost("tcp://h:99", /*tls=*/true).value().port, 99);
   EXPECT_FALSE(parseHost("unix://").ok());
 }
 

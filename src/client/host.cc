@@ -6,7 +6,7 @@
 
 namespace berth::client {
 
-Result<Endpoint> parseHost(std::string_view text) {
+Result<Endpoint> parseHost(std::string_view text, bool tls) {
   std::string_view s = trim(text);
   Endpoint ep;
   if (s.starts_with("/")) {
@@ -47,6 +47,7 @@ Result<Endpoint> parseHost(std::string_view text) {
       port = rest.substr(colon + 1);
     }
     ep.kind = Endpoint::Kind::kTcp;
+    if (tls) ep.port = 2376;
     ep.host = host.empty() ? "127.0.0.1" : std::string(host);
     if (!port.empty()) {
       auto p = parseUint(port);
@@ -60,7 +61,7 @@ Result<Endpoint> parseHost(std::string_view text) {
   }
   if (s.starts_with("https://") || s.starts_with("http://")) {
     return invalidArgument("invalid host \"" + std::string(s) +
-                           "\": TLS is not supported yet; use tcp:// for plain HTTP");
+                           "\": use tcp:// (with --tls or --tlsverify for HTTPS)");
   }
   return invalidArgument("invalid host \"" + std::string(s) +
                          "\": unsupported protocol (use unix:// or tcp://)");

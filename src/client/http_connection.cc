@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/strings.h"
+#include "tls/tls.h"
 
 namespace berth::client {
 namespace {
@@ -101,6 +102,17 @@ Result<HttpConnection> HttpConnection::open(const Endpoint& endpoint) {
   Result<UniqueFd> fd = endpoint.kind == Endpoint::Kind::kUnix ? dialUnix(endpoint)
                                                                : dialTcp(endpoint);
   if (!fd) return std::move(fd).error();
+  if (endpoint.kind == Endpoint::Kind::kTcp && endpoint.tls) {
+    std::shared_ptr<tls::BridgeStatus> status;
+    auto plain = tls::connectTlsBridge(std::move(*fd), *endpoint.tls, endpoint.host, &status);
+    if (!plain) {
+      return Error(plain.error().code(), "error during connect: " + endpoint.url + ": " +
+                                             plain.error().message());
+    }
+    HttpConnection conn(std::move(*plain), endpoint.host + ":" + std::to_string(endpoint.port));
+    conn.tls_status_ = std::move(status);
+    return conn;
+  }
   std::string host = endpoint.kind == Endpoint::Kind::kUnix
                          ? "api.moby.localhost"
                          : endpoint.host + ":" + std::to_string(endpoint.port);
@@ -193,7 +205,11 @@ Result<std::string> HttpConnection::readLine(size_t limit) {
     }
     if (buf_.size() - pos_ > limit) return internalError("response line too long");
     BERTH_TRY(size_t n, fill());
-    if (n == 0) return Error(ErrorCode::kUnavailable, "unexpected EOF reading response");
+    if (n == 0) {
+      std::string tls_error = tls_status_ ? tls_status_->error() : "";
+      if (!tls_error.empty()) return Error(ErrorCode::kUnauthorized, tls_error);
+      return Error(ErrorCode::kUnavailable, "unexpected EOF reading response");
+    }
   }
 }
 

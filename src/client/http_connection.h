@@ -13,6 +13,7 @@
 // Not thread-safe; one request at a time.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,10 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "client/host.h"
+
+namespace berth::tls {
+class BridgeStatus;
+}
 
 namespace berth::client {
 
@@ -82,6 +87,8 @@ class HttpConnection {
 
   UniqueFd fd_;
   std::string host_header_;
+  // The TLS bridge under fd_ (tcp:// with TLS), for the reason of an early EOF.
+  std::shared_ptr<tls::BridgeStatus> tls_status_;
   std::string buf_;
   size_t pos_ = 0;
   BodyMode mode_ = BodyMode::kNone;

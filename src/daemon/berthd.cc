@@ -20,6 +20,7 @@
 #include "daemon/image_service.h"
 #include "daemon/system_service.h"
 #include "runtime/cgroups/cgroup_manager.h"
+#include "tls/tls.h"
 
 namespace berth::daemon {
 namespace {
@@ -123,11 +124,24 @@ int runBerthd(const std::vector<std::string>& args) {
 
   api::HttpServerOptions server_options;
   server_options.server_header = std::string("berth/") + kBerthVersion + " (linux)";
+  if (config.tls) {
+    auto tls_ctx = tls::TlsContext::server(
+        {config.tls_ca, config.tls_cert, config.tls_key, config.tls_verify});
+    if (!tls_ctx) return fail(tls_ctx.error().wrap("configure TLS"));
+    server_options.wrap_tcp = [ctx = *tls_ctx](UniqueFd tcp,
+                                               api::HttpServerOptions::AdoptFn adopt) {
+      tls::acceptTlsBridge(std::move(tcp), ctx, std::move(adopt));
+    };
+  }
   api::HttpServer server(router.asHandler(), server_options);
   for (const auto& host : config.hosts) {
     auto bound = server.addListener(host);
     if (!bound) return fail(bound.error());
     log::info("API listen on " + *bound);
+    if (host.starts_with("tcp://") && !config.tls_verify) {
+      log::warn("API listens on " + *bound + " without --tlsverify: anyone who can reach it " +
+                "has root on this host");
+    }
   }
   if (auto r = server.start(); !r) return fail(r.error());
   log::info(std::string("berthd ") + kBerthVersion + " started (data root " + config.data_root +

@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -52,11 +53,6 @@ const std::map<std::string, std::string>& unsupportedKeys() {
       {"seccomp-profile", "security options"},
       {"selinux-enabled", "security options"},
       {"no-new-privileges", "security options"},
-      {"tls", "TLS"},
-      {"tlsverify", "TLS"},
-      {"tlscacert", "TLS"},
-      {"tlscert", "TLS"},
-      {"tlskey", "TLS"},
       {"labels", "daemon labels"},
       {"experimental", "experimental features"},
       {"features", "daemon features"},
@@ -75,6 +71,7 @@ const std::set<std::string>& supportedKeys() {
   static const std::set<std::string> keys = {
       "hosts", "data-root",      "exec-root",  "pidfile",  "log-level",
       "debug", "storage-driver", "log-driver", "log-opts", "default-ulimits",
+      "tls",   "tlsverify",      "tlscacert",  "tlscert",  "tlskey",
   };
   return keys;
 }
@@ -225,6 +222,21 @@ Result<DaemonConfig> parseDaemonFlags(const std::vector<std::string>& args,
     } else if (name == "-s" || name == "--storage-driver") {
       BERTH_TRY(config.storage_driver, take());
       keys["storage-driver"] = config.storage_driver;
+    } else if (name == "--tls") {
+      BERTH_TRY(config.tls, boolValue());
+      keys["tls"] = config.tls ? "true" : "false";
+    } else if (name == "--tlsverify") {
+      BERTH_TRY(config.tls_verify, boolValue());
+      keys["tlsverify"] = config.tls_verify ? "true" : "false";
+    } else if (name == "--tlscacert") {
+      BERTH_TRY(config.tls_ca, take());
+      keys["tlscacert"] = config.tls_ca;
+    } else if (name == "--tlscert") {
+      BERTH_TRY(config.tls_cert, take());
+      keys["tlscert"] = config.tls_cert;
+    } else if (name == "--tlskey") {
+      BERTH_TRY(config.tls_key, take());
+      keys["tlskey"] = config.tls_key;
     } else {
       return invalidArgument("unknown flag: " + name);
     }
@@ -289,10 +301,18 @@ Result<void> mergeConfigFile(std::string_view text,
   BERTH_TRY_VOID(wantString("log-level", &config->log_level));
   BERTH_TRY_VOID(wantString("storage-driver", &config->storage_driver));
   BERTH_TRY_VOID(wantString("log-driver", &config->log_driver));
-  if (doc.contains("debug")) {
-    if (!doc["debug"].is_boolean()) return invalidArgument("debug: expected a boolean");
-    config->debug = doc["debug"].get<bool>();
-  }
+  auto wantBool = [&](const char* key, bool* out) -> Result<void> {
+    if (!doc.contains(key)) return {};
+    if (!doc[key].is_boolean()) return invalidArgument(std::string(key) + ": expected a boolean");
+    *out = doc[key].get<bool>();
+    return {};
+  };
+  BERTH_TRY_VOID(wantBool("debug", &config->debug));
+  BERTH_TRY_VOID(wantBool("tls", &config->tls));
+  BERTH_TRY_VOID(wantBool("tlsverify", &config->tls_verify));
+  BERTH_TRY_VOID(wantString("tlscacert", &config->tls_ca));
+  BERTH_TRY_VOID(wantString("tlscert", &config->tls_cert));
+  BERTH_TRY_VOID(wantString("tlskey", &config->tls_key));
   if (doc.contains("hosts")) {
     const auto& hosts = doc["hosts"];
     if (!hosts.is_array()) return invalidArgument("hosts: expected an array of strings");
@@ -364,6 +384,16 @@ Result<DaemonConfig> loadDaemonConfig(const std::vector<std::string>& args) {
                            "\": berth supports overlay2 and vfs");
   }
   if (config.hosts.empty()) config.hosts.push_back(kDefaultHost);
+  if (config.tls_verify) config.tls = true;
+  if (config.tls) {
+    const char* cert_path = std::getenv("DOCKER_CERT_PATH");
+    const char* home = std::getenv("HOME");
+    std::string dir = cert_path && *cert_path ? cert_path : std::string(home ? home : "/root") +
+                                                               "/.docker";
+    if (config.tls_ca.empty()) config.tls_ca = dir + "/ca.pem";
+    if (config.tls_cert.empty()) config.tls_cert = dir + "/cert.pem";
+    if (config.tls_key.empty()) config.tls_key = dir + "/key.pem";
+  }
   for (const auto& root : {config.data_root, config.exec_root}) {
     if (root.empty() || root[0] != '/') {
       return invalidArgument("data-root and exec-root must be absolute paths: \"" + root + "\"");
@@ -388,6 +418,11 @@ Options:
                                (default "info")
   -p, --pidfile string         Path to use for daemon PID file (default "/var/run/berth.pid")
   -s, --storage-driver string  Storage driver to use (overlay2, vfs)
+      --tls                    Use TLS; implied by --tlsverify
+      --tlscacert string       Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string         Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string          Path to TLS key file (default "~/.docker/key.pem")
+      --tlsverify              Use TLS and verify the remote
   -v, --version                Print version information and quit
 )";
 }

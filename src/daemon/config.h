@@ -36,6 +36,11 @@ struct DaemonConfig {
   uint64_t log_max_size = 0;  // bytes; 0 = unlimited
   int log_max_files = 1;
   std::vector<UlimitSetting> default_ulimits;
+  // TLS on tcp:// listeners (dockerd's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey);
+  // the files default to $DOCKER_CERT_PATH (else ~/.docker)/{ca,cert,key}.pem.
+  bool tls = false;        // --tlsverify implies it
+  bool tls_verify = false;  // require client certificates signed by tls_ca
+  std::string tls_ca, tls_cert, tls_key;
   bool show_help = false;
   bool show_version = false;
 };

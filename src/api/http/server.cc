@@ -172,13 +172,14 @@ struct Listener {
   std::string unix_path;  // to remove at stop
   std::unique_ptr<Acceptor> acceptor;
   bool accepting = false;
+  bool tcp = false;  // AF_INET/AF_INET6: HttpServerOptions::wrap_tcp applies
 };
 
 struct Connection;
 
 }  // namespace
 
-struct HttpServer::Impl {
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(Handler h, HttpServerOptions o)
       : handler(std::move(h)), options(std::move(o)), workers(options.max_workers) {}
 
@@ -187,6 +188,9 @@ struct HttpServer::Impl {
                              std::string unix_path, std::vector<std::string>* bound);
   void startAccept(Listener* listener);
   void onAccepted(Socket socket);
+  // A TCP connection of a listener with wrap_tcp: handed to the wrapper, which adopts the plain
+  // end it serves.
+  void onAcceptedTcp(Socket socket);
   void stop(std::chrono::milliseconds deadline);
 
   Handler handler;
@@ -671,6 +675,7 @@ Result<void> HttpServer::Impl::addListenerFd(const std::string& address, UniqueF
   listener->acceptor = std::make_unique<Acceptor>(io);
   listener->acceptor->assign(Protocol(family, protocol), fd.get(), ec);
   if (ec) return internalError("listen on " + address + ": " + ec.message());
+  listener->tcp = family == AF_INET || family == AF_INET6;
   fd.release();
   bound->push_back(address);
   Listener* raw = listener.get();
@@ -698,9 +703,6 @@ Result<std::string> HttpServer::Impl::addListener(const std::string& address) {
     BERTH_TRY(UniqueFd fd, listenUnix(address, rest));
     BERTH_TRY_VOID(addListenerFd(address, std::move(fd), AF_UNIX, 0, rest, &bound));
   } else if (scheme == "tcp") {
-    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
-      return notImplemented("listen on " + address + ": tls is not implemented yet");
-    }
     BERTH_TRY(TcpListen tcp, listenTcp(address, rest));
     BERTH_TRY_VOID(addListenerFd(tcp.bound, std::move(tcp.fd), tcp.family, IPPROTO_TCP, "", &bound));
   } else if (scheme == "fd") {
@@ -762,7 +764,11 @@ void HttpServer::Impl::startAccept(Listener* listener) {
   listener->acceptor->async_accept([this, listener](const error_code& ec, Socket socket) {
     if (ec == asio::error::operation_aborted || !listener->acceptor->is_open()) return;
     if (!ec) {
-      onAccepted(std::move(socket));
+      if (listener->tcp && options.wrap_tcp) {
+        onAcceptedTcp(std::move(socket));
+      } else {
+        onAccepted(std::move(socket));
+      }
       startAccept(listener);
       return;
     }
@@ -792,6 +798,25 @@ void HttpServer::Impl::onAccepted(Socket socket) {
     conns.emplace(conn->id, conn);
   }
   conn->readHeader();
+}
+
+void HttpServer::Impl::onAcceptedTcp(Socket socket) {
+  int one = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  error_code ec;
+  UniqueFd tcp(socket.release(ec));
+  if (ec) return;
+  std::weak_ptr<Impl> weak = weak_from_this();
+  options.wrap_tcp(std::move(tcp), [weak](UniqueFd plain) {
+    auto self = weak.lock();
+    if (!self || !plain) return;  // the fd closes as it goes out of scope
+    error_code assign_ec;
+    Socket s(self->io);
+    s.assign(Protocol(AF_UNIX, 0), plain.get(), assign_ec);
+    if (assign_ec) return;
+    plain.release();
+    self->onAccepted(std::move(s));
+  });
 }
 
 void HttpServer::Impl::stop(std::chrono::milliseconds deadline) {

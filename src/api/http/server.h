@@ -21,6 +21,7 @@
 #include "api/http/request.h"
 #include "api/http/response_writer.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace berth::api {
 
@@ -33,10 +34,12 @@ struct HttpServerOptions {
   size_t default_body_limit = 16 << 20;
   // Upper bound on concurrent handlers (further requests wait for a free worker).
   size_t max_workers = 1024;
-  // Reserved for TLS on tcp:// listeners; setting either makes addListener("tcp://...") fail
-  // with NotImplemented until TLS is written.
-  std::string tls_cert;
-  std::string tls_key;
+  // TLS (or any other wrapping) of TCP connections, on tcp:// listeners and TCP fd:// ones:
+  // called with each accepted TCP connection; it calls `adopt` (from any thread, at most once)
+  // with the plain end the server then serves (see tls/tls.h), or drops the connection. `adopt`
+  // may be called after the server is gone: it then closes the fd. Unset: plain HTTP.
+  using AdoptFn = std::function<void(UniqueFd plain)>;
+  std::function<void(UniqueFd tcp, AdoptFn adopt)> wrap_tcp;
 };
 
 class HttpServer {

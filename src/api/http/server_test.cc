@@ -664,12 +664,32 @@ TEST_F(ServerTest, ListenAddressErrors) {
   EXPECT_NE(r.error().message().find("not a socket"), std::string::npos);
   EXPECT_TRUE(pathExists(file));
 
-  HttpServerOptions tls;
-  tls.tls_cert = "/etc/cert.pem";
-  HttpServer tls_server([](Request&, ResponseWriter& w) { w.sendStatus(204); }, tls);
-  auto t = tls_server.addListener("tcp://127.0.0.1:0");
-  ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().code(), ErrorCode::kNotImplemented);
+}
+
+// wrap_tcp sees every TCP connection (and only those); the server serves the fd it adopts.
+TEST_F(ServerTest, WrappedTcpConnectionsAreServedThroughTheWrapper) {
+  std::atomic<int> wrapped{0};
+  HttpServerOptions options;
+  options.wrap_tcp = [&](UniqueFd tcp, HttpServerOptions::AdoptFn adopt) {
+    ++wrapped;
+    adopt(std::move(tcp));  // a pass-through "TLS"
+  };
+  HttpServer server([](Request&, ResponseWriter& w) { w.send(200, "text/plain", "hi"); },
+                    options);
+  auto tcp = server.addListener("tcp://127.0.0.1:0");
+  ASSERT_TRUE(tcp.ok()) << tcp.error().message();
+  auto unix_addr = server.addListener("unix://" + sock_);
+  ASSERT_TRUE(unix_addr.ok()) << unix_addr.error().message();
+  ASSERT_TRUE(server.start(1).ok());
+  int port = std::stoi(tcp->substr(tcp->rfind(':') + 1));
+  UniqueFd t = connectTcp(port);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(roundTrip(t.get(), get("/x")).body, "hi");
+  UniqueFd u = connectUnix(sock_);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(roundTrip(u.get(), get("/x")).body, "hi");
+  EXPECT_EQ(wrapped.load(), 1);
+  server.stop();
 }
 
 TEST_F(ServerTest, StaleSocketIsReplaced) {

@@ -345,6 +345,7 @@ bool Daemon::start(std::string* error) {
     }
     if (opts_.live_restore) argv.emplace_back("--live-restore");
   }
+  argv.insert(argv.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   std::string log = dir_ + "/daemon.log";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -554,7 +555,7 @@ void EngineTest::SetUp() {
   if (wantsOwnDaemon()) {
     std::string archive = busyboxArchive(&error);
     ASSERT_FALSE(archive.empty()) << error;
-    own_daemon_ = std::make_unique<Daemon>(Daemon::Options{.live_restore = true});
+    own_daemon_ = std::make_unique<Daemon>(ownDaemonOptions());
     ASSERT_TRUE(own_daemon_->start(&error)) << error;
     daemon_ = own_daemon_.get();
     ProcResult load = docker({"load", "-i", archive});

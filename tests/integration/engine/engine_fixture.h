@@ -81,6 +81,7 @@ class Daemon {
  public:
   struct Options {
     bool live_restore = false;  // dockerd only: --live-restore (berthd always keeps containers)
+    std::vector<std::string> extra_args;  // appended to the daemon's command line
   };
   explicit Daemon(Options opts);
   ~Daemon();  // stop() + cleanup of the directory
@@ -133,6 +134,8 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   // A fixture that returns true gets a daemon of its own (started in SetUp with busybox loaded,
   // dockerd with --live-restore, destroyed in TearDown) instead of the shared one.
   virtual bool wantsOwnDaemon() const { return false; }
+  // The options of that own daemon (called in SetUp, before it starts).
+  virtual Daemon::Options ownDaemonOptions() { return {.live_restore = true}; }
 
   // The CLI under test (the parameter) against the daemon.
   ProcResult cli(const std::vector<std::string>& args, const RunOptions& opts = {});
