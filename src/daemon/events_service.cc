@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "base/scope_guard.h"
 #include "daemon/filters.h"
 
 namespace berth::daemon {
@@ -85,6 +86,8 @@ Result<void> EventsService::stream(std::optional<int64_t> since, std::optional<i
             parseFilters(filters_json,
                          {"container", "event", "image", "label", "type", "volume", "network",
                           "daemon", "plugin", "node", "service", "scope", "config", "secret"}));
+  ++listeners_;
+  ScopeGuard count([this] { --listeners_; });
   uint64_t seq = 0;
   std::vector<Event> batch;
   {

@@ -4,6 +4,7 @@
 // filters, as GET /events. Thread-safe; publish never blocks on subscribers (they poll a
 // sequence number under one mutex/condition variable).
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -34,7 +35,11 @@ class EventsService {
 
   static std::string toJson(const Event& event);
 
+  // Streams running now (/info NEventsListener).
+  int listeners() const { return listeners_.load(); }
+
  private:
+  std::atomic<int> listeners_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<uint64_t, Event>> history_;  // (sequence, event)

@@ -20,6 +20,12 @@
 namespace berth::daemon {
 namespace {
 
+// Entries of a /proc directory (fds, threads), 0 when it cannot be read.
+int entryCount(const std::string& dir) {
+  auto entries = listDirectory(dir);
+  return entries ? static_cast<int>(entries->size()) : 0;
+}
+
 using nlohmann::json;
 
 std::string goArch() {
@@ -172,14 +178,14 @@ Result<std::string> SystemService::infoJson() {
             {"PidsLimit", true},
             {"IPv4Forwarding", false},
             {"Debug", config_->debug},
-            {"NFd", 0},
+            {"NFd", entryCount("/proc/self/fd")},
             {"OomKillDisable", false},
-            {"NGoroutines", 0},
+            {"NGoroutines", entryCount("/proc/self/task")},  // berthd's threads
             {"SystemTime", nowRfc3339Nano()},
             {"LoggingDriver", "json-file"},
             {"CgroupDriver", "cgroupfs"},
             {"CgroupVersion", pathExists("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1"},
-            {"NEventsListener", 0},
+            {"NEventsListener", events_->listeners()},
             {"KernelVersion", kernelVersion()},
             {"OperatingSystem", osPrettyName()},
             {"OSVersion", osField("VERSION_ID")},

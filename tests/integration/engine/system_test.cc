@@ -51,6 +51,9 @@ TEST_P(SystemTest, InfoReportsDriverAndCounts) {
       << r.describe();
   r = cli({"info", "--format", "{{.MemTotal}}"});
   EXPECT_GT(std::stoll("0" + trim(r.out)), 100LL * 1024 * 1024) << r.describe();
+  // The daemon's own figures: open fds, threads (goroutines in dockerd).
+  r = cli({"info", "--format", "{{.NFd}} {{.NGoroutines}}"});
+  EXPECT_TRUE(std::regex_match(trim(r.out), std::regex("[1-9][0-9]* [1-9][0-9]*"))) << r.describe();
   // The plain output works too.
   r = cli({"info"});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
