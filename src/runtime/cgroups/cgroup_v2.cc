@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "runtime/cgroups/cgroup_fs.h"
+#include "runtime/cgroups/device_filter.h"
 
 namespace berth::runtime::cgroups {
 namespace {
@@ -105,10 +106,7 @@ Result<void> CgroupV2Manager::create() {
 }
 
 Result<void> CgroupV2Manager::validate(const oci::LinuxResources& r) const {
-  if (!r.devices.empty()) {
-    return notImplemented(
-        "device cgroup rules on cgroup v2 are not supported yet (they need an eBPF program)");
-  }
+  if (!r.devices.empty()) BERTH_TRY_VOID(buildDeviceFilter(r.devices));
   if (r.memory) {
     const oci::LinuxMemory& m = *r.memory;
     if (m.swappiness) return invalidArgument("swappiness is not supported on cgroup v2");
@@ -166,6 +164,7 @@ Result<void> CgroupV2Manager::setResources(const oci::LinuxResources& r) {
                                    r.pids->limit > 0 ? std::to_string(r.pids->limit) : "max"));
   }
   if (r.blockIO) BERTH_TRY_VOID(setIo(*r.blockIO));
+  if (!r.devices.empty()) BERTH_TRY_VOID(applyDeviceFilter(dir_, r.devices));
   for (const oci::LinuxHugepageLimit& l : r.hugepageLimits) {
     const std::string file = "hugetlb." + l.pageSize + ".max";
     BERTH_TRY_VOID(requireFile(dir_, file, "hugetlb limit for page size " + l.pageSize,

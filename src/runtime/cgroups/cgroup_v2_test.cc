@@ -221,9 +221,8 @@ TEST_F(V2Test, UnsupportedFieldsChangeNothing) {
   r.memory->swappiness = 10;
   expectError(r, ErrorCode::kInvalidArgument, "swappiness is not supported on cgroup v2");
   r.memory.reset();
-  r.devices.push_back({false, "a", std::nullopt, std::nullopt, "rwm"});
-  expectError(r, ErrorCode::kNotImplemented,
-              "device cgroup rules on cgroup v2 are not supported yet");
+  r.devices.push_back({false, "x", std::nullopt, std::nullopt, "rwm"});
+  expectError(r, ErrorCode::kInvalidArgument, "device rule type \"x\": expected a, b or c");
   r.devices.clear();
   r.unified["../memory.max"] = "1";
   expectError(r, ErrorCode::kInvalidArgument, "not a cgroup file name");
