@@ -100,8 +100,10 @@ class Netlink {
                         const std::optional<std::string>& link = {});
   Result<std::vector<RouteInfo>> listRoutes();  // main table, IPv4
 
- private:
+ // Implementation detail (defined in netlink.cc).
   struct Socket;
+
+ private:
   explicit Netlink(std::unique_ptr<Socket> socket);
   std::unique_ptr<Socket> socket_;
 };
