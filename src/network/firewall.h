@@ -82,7 +82,10 @@ class Firewall {
 };
 
 // The nftables implementation (libnftables). `table` is the table name in family ip; tests pass
-// their own name so that a running berthd's table is never touched.
-Result<std::unique_ptr<Firewall>> makeNftablesFirewall(const std::string& table = "berth");
+// their own name so that a running berthd's table is never touched. With `netns_fd` >= 0 the
+// rules and sysctls go to that network namespace instead of the caller's (tests); the fd is
+// duplicated.
+Result<std::unique_ptr<Firewall>> makeNftablesFirewall(const std::string& table = "berth",
+                                                       int netns_fd = -1);
 
 }  // namespace berth::network

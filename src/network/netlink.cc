@@ -322,6 +322,20 @@ Result<void> Netlink::setUp(const std::string& name) {
                     });
 }
 
+Result<void> Netlink::setHairpin(const std::string& port, bool on) {
+  std::string what = std::string(on ? "enable" : "disable") + " hairpin mode on " + port;
+  BERTH_TRY_CTX(int index, linkIndex(port), what);
+  Request req(RTM_SETLINK, NLM_F_ACK);
+  ifinfomsg* ifi = req.link();
+  ifi->ifi_family = AF_BRIDGE;
+  ifi->ifi_index = index;
+  nlattr* protinfo = mnl_attr_nest_start(req.nlh, IFLA_PROTINFO);
+  mnl_attr_put_u8(req.nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
+  mnl_attr_nest_end(req.nlh, protinfo);
+  if (int err = transact(*socket_, req.nlh, {}); err != 0) return netlinkError(what, err);
+  return okResult();
+}
+
 Result<void> Netlink::setDown(const std::string& name) {
   return changeLink(*this, *socket_, name, "set link " + name + " down",
                     [&](nlmsghdr*, ifinfomsg* ifi) {

@@ -84,6 +84,10 @@ class Netlink {
   Result<void> setMac(const std::string& name, const MacAddress& mac);
   Result<void> setMtu(const std::string& name, int mtu);
   Result<void> setUp(const std::string& name);
+  // Hairpin mode of a bridge port (IFLA_BRPORT_MODE): lets a frame go back out of the port it came
+  // in on, so a container reaches its own published port through the host (needed with
+  // br_netfilter and DNAT, as Docker sets it when there is no userland proxy).
+  Result<void> setHairpin(const std::string& port, bool on);
   Result<void> setDown(const std::string& name);
 
   // IPv4 addresses. addAddress sets the broadcast address to the prefix's broadcast unless given.
