@@ -3,7 +3,7 @@
 //
 // For each container the daemon calls addContainer() with the container's netns: UDP and TCP
 // sockets bound to 127.0.0.11:53 are created INSIDE that netns (on a setns'd thread; loopback must
-// be up there) and then served, with every other container's sockets, by one epoll thread in the
+// be up there for queries to arrive) and then served, with every other container's sockets, by one epoll thread in the
 // daemon. Queries:
 //   A     for a name the resolver knows -> its addresses (NOERROR, TTL 600 as Docker)
 //   AAAA  for a known name -> NOERROR with no answer
@@ -14,7 +14,10 @@
 // Names are matched case-insensitively, without the trailing dot. Malformed packets are dropped
 // (or answered FORMERR when the header is readable) and never crash the server.
 //
-// Thread safety: addContainer/removeContainer/stop may be called from any thread. The resolver
+// Forwarded queries leave from the network namespace of the thread that called start() (the
+// server thread inherits it): the daemon's.
+//
+// Thread safety: addContainer/removeContainer/setUpstreams may be called from any thread. The resolver
 // callbacks run on the server thread and must not call back into the server.
 
 #include <chrono>
