@@ -5,7 +5,9 @@
 namespace berth::network::dns {
 namespace {
 
-uint16_t get16(std::span<const uint8_t> p, size_t at) { return uint16_t((p[at] << 8) | p[at + 1]); }
+uint16_t get16(std::span<const uint8_t> p, size_t at) {
+  return uint16_t((p[at] << 8) | p[at + 1]);
+}
 
 void put16(std::vector<uint8_t>& out, uint16_t v) {
   out.push_back(uint8_t(v >> 8));
@@ -145,8 +147,8 @@ std::vector<uint8_t> buildReply(const Query& query, std::span<const uint8_t> pac
 
 std::optional<Ipv4> parseReverseName(const std::string& name) {
   constexpr std::string_view kSuffix = ".in-addr.arpa";
-  if (name.size() <= kSuffix.size() || name.compare(name.size() - kSuffix.size(), kSuffix.size(),
-                                                    kSuffix) != 0)
+  if (name.size() <= kSuffix.size() ||
+      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
     return std::nullopt;
   auto parts = split(std::string_view(name).substr(0, name.size() - kSuffix.size()), '.');
   if (parts.size() != 4) return std::nullopt;

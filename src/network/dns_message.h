@@ -30,12 +30,12 @@ inline constexpr size_t kMaxUdpSize = 512;
 
 struct Query {
   uint16_t id = 0;
-  uint16_t flags = 0;        // as received
+  uint16_t flags = 0;  // as received
   uint16_t qdcount = 0;
-  std::string name;          // lower case, no trailing dot; "" for the root
+  std::string name;  // lower case, no trailing dot; "" for the root
   uint16_t qtype = 0;
   uint16_t qclass = 0;
-  size_t question_end = 0;   // offset just after the question
+  size_t question_end = 0;  // offset just after the question
   bool is_response() const { return (flags & 0x8000) != 0; }
   uint8_t opcode() const { return uint8_t((flags >> 11) & 0xF); }
 };

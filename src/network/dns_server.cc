@@ -181,8 +181,8 @@ class DnsServerImpl final : public DnsServer {
     Clock::time_point deadline;
     UniqueFd sock;
     bool tcp = false;
-    int conn_fd = -1;        // when tcp
-    sockaddr_in client{};    // when udp
+    int conn_fd = -1;      // when tcp
+    sockaddr_in client{};  // when udp
   };
 
   void wake() {
@@ -227,10 +227,18 @@ class DnsServerImpl final : public DnsServer {
             (void)!::read(fd, &v, sizeof(v));
             break;
           }
-          case Kind::kUdp: onUdp(fd, tag.key); break;
-          case Kind::kTcpListen: onAccept(fd, tag.key); break;
-          case Kind::kTcpConn: onTcpData(fd); break;
-          case Kind::kUpstream: onUpstream(fd); break;
+          case Kind::kUdp:
+            onUdp(fd, tag.key);
+            break;
+          case Kind::kTcpListen:
+            onAccept(fd, tag.key);
+            break;
+          case Kind::kTcpConn:
+            onTcpData(fd);
+            break;
+          case Kind::kUpstream:
+            onUpstream(fd);
+            break;
         }
       }
       expire();
@@ -369,10 +377,10 @@ class DnsServerImpl final : public DnsServer {
         if (config.resolver) known = config.resolver(query->name);
         if (known) {
           std::vector<Ipv4> none;
-          reply(udp_fd, ctx,
-                dns::buildReply(*query, packet, dns::kNoError,
-                                query->qtype == dns::kTypeA ? *known : none, std::nullopt,
-                                max_size));
+          reply(
+              udp_fd, ctx,
+              dns::buildReply(*query, packet, dns::kNoError,
+                              query->qtype == dns::kTypeA ? *known : none, std::nullopt, max_size));
           return;
         }
       } else if (query->qtype == dns::kTypePtr && config.reverse) {
@@ -380,8 +388,7 @@ class DnsServerImpl final : public DnsServer {
         if (ip) {
           auto name = config.reverse(*ip);
           if (name) {
-            reply(udp_fd, ctx,
-                  dns::buildReply(*query, packet, dns::kNoError, {}, *name, max_size));
+            reply(udp_fd, ctx, dns::buildReply(*query, packet, dns::kNoError, {}, *name, max_size));
             return;
           }
         }
@@ -492,10 +499,10 @@ class DnsServerImpl final : public DnsServer {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::map<int, Tag> tags_;                        // GUARDED_BY(mu_)
-  std::map<std::string, Container> containers_;    // GUARDED_BY(mu_)
-  std::map<int, TcpConn> conns_;                   // GUARDED_BY(mu_)
-  std::map<int, Pending> pending_;                 // GUARDED_BY(mu_)
+  std::map<int, Tag> tags_;                      // GUARDED_BY(mu_)
+  std::map<std::string, Container> containers_;  // GUARDED_BY(mu_)
+  std::map<int, TcpConn> conns_;                 // GUARDED_BY(mu_)
+  std::map<int, Pending> pending_;               // GUARDED_BY(mu_)
 };
 
 }  // namespace

@@ -3,8 +3,8 @@
 //
 // For each container the daemon calls addContainer() with the container's netns: UDP and TCP
 // sockets bound to 127.0.0.11:53 are created INSIDE that netns (on a setns'd thread; loopback must
-// be up there for queries to arrive) and then served, with every other container's sockets, by one epoll thread in the
-// daemon. Queries:
+// be up there for queries to arrive) and then served, with every other container's sockets, by one
+// epoll thread in the daemon. Queries:
 //   A     for a name the resolver knows -> its addresses (NOERROR, TTL 600 as Docker)
 //   AAAA  for a known name -> NOERROR with no answer
 //   PTR   for an address the reverse resolver knows -> its name (optional)
@@ -17,8 +17,8 @@
 // Forwarded queries leave from the network namespace of the thread that called start() (the
 // server thread inherits it): the daemon's.
 //
-// Thread safety: addContainer/removeContainer/setUpstreams may be called from any thread. The resolver
-// callbacks run on the server thread and must not call back into the server.
+// Thread safety: addContainer/removeContainer/setUpstreams may be called from any thread. The
+// resolver callbacks run on the server thread and must not call back into the server.
 
 #include <chrono>
 #include <cstdint>
@@ -46,11 +46,11 @@ using DnsResolver = std::function<std::optional<std::vector<Ipv4>>(const std::st
 using DnsReverseResolver = std::function<std::optional<std::string>(Ipv4 address)>;
 
 struct DnsContainerConfig {
-  std::string key;                       // the container id; unique
-  int netns_fd = -1;                     // the container's netns (borrowed during the call)
+  std::string key;    // the container id; unique
+  int netns_fd = -1;  // the container's netns (borrowed during the call)
   DnsResolver resolver;
-  DnsReverseResolver reverse;            // may be empty
-  std::vector<DnsUpstream> upstreams;    // may be empty
+  DnsReverseResolver reverse;          // may be empty
+  std::vector<DnsUpstream> upstreams;  // may be empty
   // Where to listen inside the netns; tests use other addresses.
   Ipv4 listen_ip = Ipv4::fromOctets(127, 0, 0, 11);
   uint16_t listen_port = 53;

@@ -24,7 +24,9 @@ using testing::Answer;
 using testing::makeQuery;
 using testing::readAnswer;
 
-Ipv4 ip(const char* text) { return *Ipv4::parse(text); }
+Ipv4 ip(const char* text) {
+  return *Ipv4::parse(text);
+}
 
 // A fake upstream on 127.0.0.x: "example.com" A -> 93.184.216.34, "slow.test" never answered,
 // anything else NXDOMAIN. Runs in the namespace of the thread that creates it.
@@ -56,8 +58,8 @@ class FakeUpstream {
       uint8_t buf[1024];
       sockaddr_in from{};
       socklen_t len = sizeof(from);
-      ssize_t n = ::recvfrom(fd_.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from),
-                             &len);
+      ssize_t n =
+          ::recvfrom(fd_.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n <= 0) continue;
       ++queries_;
       std::vector<uint8_t> packet(buf, buf + n);
@@ -110,9 +112,8 @@ class DnsServerTest : public ::testing::Test {
   void startServer(std::chrono::milliseconds timeout = std::chrono::milliseconds(300)) {
     // The server thread inherits nothing from us; the forwarding sockets it creates live in
     // the netns of the thread that runs loop(), which starts here inside "upstream".
-    auto server = inNetns(namespaces_[0].fd(), [&] {
-      return DnsServer::start(DnsServer::Options{timeout});
-    });
+    auto server =
+        inNetns(namespaces_[0].fd(), [&] { return DnsServer::start(DnsServer::Options{timeout}); });
     ASSERT_TRUE(server.ok()) << server.error().message();
     server_ = std::move(*server);
   }
@@ -196,9 +197,11 @@ TEST_F(DnsServerTest, AnswersKnownNamesAndForwardsOthers) {
 
 TEST_F(DnsServerTest, FailsOverToTheNextUpstreamAndServfailsWhenNoneAnswers) {
   startServer();
-  ASSERT_TRUE(server_->addContainer(config("c1", 1, {{ip("127.0.0.78"), dead_port_},
-                                                     {ip("127.0.0.77"), upstream_->port()}}))
-                  .ok());
+  ASSERT_TRUE(
+      server_
+          ->addContainer(config(
+              "c1", 1, {{ip("127.0.0.78"), dead_port_}, {ip("127.0.0.77"), upstream_->port()}}))
+          .ok());
   EXPECT_EQ(udpQuery(1, "example.com").a, (std::vector<std::string>{"93.184.216.34"}));
   ASSERT_TRUE(server_->setUpstreams("c1", {{ip("127.0.0.78"), dead_port_}}).ok());
   EXPECT_EQ(udpQuery(1, "example.com").rcode, dns::kServFail);
@@ -229,12 +232,14 @@ TEST_F(DnsServerTest, ServesSeveralContainersAndTcp) {
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
       return errnoError("connect");
     std::vector<uint8_t> out;
-    for (const auto& q : {makeQuery(1, "web", dns::kTypeA), makeQuery(2, "example.com", dns::kTypeA)}) {
+    for (const auto& q :
+         {makeQuery(1, "web", dns::kTypeA), makeQuery(2, "example.com", dns::kTypeA)}) {
       out.push_back(uint8_t(q.size() >> 8));
       out.push_back(uint8_t(q.size()));
       out.insert(out.end(), q.begin(), q.end());
     }
-    if (::send(fd.get(), out.data(), out.size(), 0) != ssize_t(out.size())) return errnoError("send");
+    if (::send(fd.get(), out.data(), out.size(), 0) != ssize_t(out.size()))
+      return errnoError("send");
     std::vector<uint8_t> in;
     std::vector<Answer> answers;
     while (answers.size() < 2) {
@@ -246,7 +251,8 @@ TEST_F(DnsServerTest, ServesSeveralContainersAndTcp) {
       in.insert(in.end(), buf, buf + n);
       while (in.size() >= 2 && in.size() >= 2 + size_t((in[0] << 8) | in[1])) {
         size_t len = size_t((in[0] << 8) | in[1]);
-        answers.push_back(readAnswer(std::vector<uint8_t>(in.begin() + 2, in.begin() + 2 + long(len))));
+        answers.push_back(
+            readAnswer(std::vector<uint8_t>(in.begin() + 2, in.begin() + 2 + long(len))));
         in.erase(in.begin(), in.begin() + 2 + long(len));
       }
     }

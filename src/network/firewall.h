@@ -37,13 +37,13 @@
 namespace berth::network {
 
 enum class Protocol { kTcp, kUdp, kSctp };
-const char* protocolName(Protocol proto);           // "tcp", "udp", "sctp"
+const char* protocolName(Protocol proto);  // "tcp", "udp", "sctp"
 Result<Protocol> parseProtocol(std::string_view text);
 
 struct NetworkRules {
-  std::string id;        // network id (the comment tag), e.g. the full 64-hex id
-  std::string bridge;    // bridge interface name
-  Ipv4Prefix subnet;     // canonical subnet
+  std::string id;          // network id (the comment tag), e.g. the full 64-hex id
+  std::string bridge;      // bridge interface name
+  Ipv4Prefix subnet;       // canonical subnet
   bool masquerade = true;  // com.docker.network.bridge.enable_ip_masquerade
   bool icc = true;         // com.docker.network.bridge.enable_icc
   bool internal = false;   // --internal: no traffic in or out of the bridge
@@ -55,7 +55,7 @@ struct PortMapping {
   uint16_t host_port = 0;
   Ipv4 container_ip;
   uint16_t container_port = 0;
-  std::string bridge;           // the container's bridge (for route_localnet and hairpin)
+  std::string bridge;  // the container's bridge (for route_localnet and hairpin)
 };
 
 class Firewall {

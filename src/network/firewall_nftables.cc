@@ -20,7 +20,9 @@ using nlohmann::json;
 
 constexpr const char* kBaseTag = "berth:base";
 
-std::string nftQuote(const std::string& s) { return "\"" + s + "\""; }
+std::string nftQuote(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 bool validIfname(const std::string& name) {
   if (name.empty() || name.size() > 15) return false;
@@ -37,8 +39,12 @@ bool validTag(const std::string& tag) {
   return true;
 }
 
-std::string netTag(const std::string& id) { return "net:" + id; }
-std::string ownerPrefix(const std::string& owner) { return "ctr:" + owner + ":"; }
+std::string netTag(const std::string& id) {
+  return "net:" + id;
+}
+std::string ownerPrefix(const std::string& owner) {
+  return "ctr:" + owner + ":";
+}
 std::string mappingTag(const std::string& owner, const PortMapping& m) {
   std::string host = m.host_ip ? m.host_ip->toString() : "0.0.0.0";
   return ownerPrefix(owner) + protocolName(m.proto) + ":" + host + ":" +
@@ -47,7 +53,8 @@ std::string mappingTag(const std::string& owner, const PortMapping& m) {
 
 class NftablesFirewall final : public Firewall {
  public:
-  NftablesFirewall(std::string table, UniqueFd netns) : table_(std::move(table)), netns_(std::move(netns)) {}
+  NftablesFirewall(std::string table, UniqueFd netns)
+      : table_(std::move(table)), netns_(std::move(netns)) {}
   ~NftablesFirewall() override {
     if (ctx_ != nullptr) nft_ctx_free(ctx_);
   }
@@ -77,15 +84,31 @@ class NftablesFirewall final : public Firewall {
   Result<void> init() override {
     std::string t = "ip " + table_;
     std::string script =
-        "add table " + t + "\n"
-        "add chain " + t + " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
-        "add chain " + t + " output { type nat hook output priority -100; policy accept; }\n"
-        "add chain " + t + " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-        "add chain " + t + " forward { type filter hook forward priority filter; policy accept; }\n"
-        "add chain " + t + " ports\n"
-        "add chain " + t + " berth-user\n"
-        "add chain " + t + " isolation\n"
-        "add set " + t + " bridges { type ifname; }\n";
+        "add table " + t +
+        "\n"
+        "add chain " +
+        t +
+        " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+        "add chain " +
+        t +
+        " output { type nat hook output priority -100; policy accept; }\n"
+        "add chain " +
+        t +
+        " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+        "add chain " +
+        t +
+        " forward { type filter hook forward priority filter; policy accept; }\n"
+        "add chain " +
+        t +
+        " ports\n"
+        "add chain " +
+        t +
+        " berth-user\n"
+        "add chain " +
+        t +
+        " isolation\n"
+        "add set " +
+        t + " bridges { type ifname; }\n";
     BERTH_TRY_CTX(std::string ignored, run(script), "create firewall table " + t);
     (void)ignored;
     BERTH_TRY(json rules, listJson());
@@ -94,12 +117,11 @@ class NftablesFirewall final : public Firewall {
       if (rule.value("comment", "") == kBaseTag) have_base = true;
     if (!have_base) {
       std::string c = " comment " + nftQuote(kBaseTag) + "\n";
-      std::string base =
-          "add rule " + t + " prerouting fib daddr type local jump ports" + c +
-          "add rule " + t + " output fib daddr type local jump ports" + c +
-          "add rule " + t + " forward jump berth-user" + c +
-          "add rule " + t + " forward jump isolation" + c +
-          "add rule " + t + " postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade" + c;
+      std::string base = "add rule " + t + " prerouting fib daddr type local jump ports" + c +
+                         "add rule " + t + " output fib daddr type local jump ports" + c +
+                         "add rule " + t + " forward jump berth-user" + c + "add rule " + t +
+                         " forward jump isolation" + c + "add rule " + t +
+                         " postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade" + c;
       BERTH_TRY_CTX(std::string out, run(base), "create firewall table " + t);
       (void)out;
     }
@@ -162,8 +184,8 @@ class NftablesFirewall final : public Firewall {
 
   Result<void> addPortMapping(const std::string& owner, const PortMapping& m) override {
     std::string tag = mappingTag(owner, m);
-    std::string what = "add firewall rules for port " + std::to_string(m.host_port) + "/" +
-                       protocolName(m.proto);
+    std::string what =
+        "add firewall rules for port " + std::to_string(m.host_port) + "/" + protocolName(m.proto);
     if (!validTag(tag)) return invalidArgument(what + ": invalid owner");
     if (!m.bridge.empty() && !validIfname(m.bridge))
       return invalidArgument(what + ": invalid bridge name " + m.bridge);
@@ -208,9 +230,7 @@ class NftablesFirewall final : public Firewall {
     return okResult();
   }
 
-  Result<std::string> listRules() override {
-    return run("list table ip " + table_);
-  }
+  Result<std::string> listRules() override { return run("list table ip " + table_); }
 
  private:
   // Runs an nft script; returns its output. Errors carry nft's own message (first line).
@@ -293,9 +313,12 @@ class NftablesFirewall final : public Firewall {
 
 const char* protocolName(Protocol proto) {
   switch (proto) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-    case Protocol::kSctp: return "sctp";
+    case Protocol::kTcp:
+      return "tcp";
+    case Protocol::kUdp:
+      return "udp";
+    case Protocol::kSctp:
+      return "sctp";
   }
   return "tcp";
 }

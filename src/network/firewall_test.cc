@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/wait.h>
 
 #include <deque>
-#include <sys/wait.h>
 
 #include "network/netlink.h"
 #include "network/netns.h"
@@ -20,8 +20,12 @@ extern char** environ;
 namespace berth::network {
 namespace {
 
-Ipv4 ip(const char* text) { return *Ipv4::parse(text); }
-Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
+Ipv4 ip(const char* text) {
+  return *Ipv4::parse(text);
+}
+Ipv4Prefix prefix(const char* text) {
+  return *Ipv4Prefix::parse(text);
+}
 
 size_t countOf(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -133,9 +137,8 @@ TEST_F(FirewallTest, RulesAreAddedIdempotentlyAndRemovedIndividually) {
   text = list();
   EXPECT_EQ(countOf(text, "ip saddr 10.81.0.0/24 oifname != \"br-fwtest\" masquerade"), 1u) << text;
   EXPECT_EQ(countOf(text, "comment \"net:0123abcd\""), 7u) << text;
-  auto localnet = inNetns(host_.fd(), [] {
-    return readSysctl("net.ipv4.conf.br-fwtest.route_localnet");
-  });
+  auto localnet =
+      inNetns(host_.fd(), [] { return readSysctl("net.ipv4.conf.br-fwtest.route_localnet"); });
   ASSERT_TRUE(localnet.ok());
   EXPECT_EQ(*localnet, "1");
 
@@ -199,8 +202,8 @@ TEST_F(FirewallTest, PublishedPortMasqueradeAndIcc) {
   std::string www = dir_ / "www";
   ASSERT_TRUE(makeDirs(www).ok());
   ASSERT_TRUE(writeFile(www + "/index.html", "hello from c1\n").ok());
-  Child httpd({"/usr/bin/nsenter", "--net=" + c1.path(), "/bin/busybox", "httpd", "-f", "-p",
-               "80", "-h", www});
+  Child httpd({"/usr/bin/nsenter", "--net=" + c1.path(), "/bin/busybox", "httpd", "-f", "-p", "80",
+               "-h", www});
   ASSERT_TRUE(httpd.ok());
   PortMapping web{Protocol::kTcp, std::nullopt, 8080, ip("10.82.0.2"), 80, "br-fwt"};
   ASSERT_TRUE(fw_->addPortMapping("c1", web).ok());

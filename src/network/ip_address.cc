@@ -36,8 +36,12 @@ std::string Ipv4::toString() const {
          std::to_string((value >> 8) & 0xff) + "." + std::to_string(value & 0xff);
 }
 
-uint32_t Ipv4::networkOrder() const { return htonl(value); }
-Ipv4 Ipv4::fromNetworkOrder(uint32_t be) { return Ipv4{ntohl(be)}; }
+uint32_t Ipv4::networkOrder() const {
+  return htonl(value);
+}
+Ipv4 Ipv4::fromNetworkOrder(uint32_t be) {
+  return Ipv4{ntohl(be)};
+}
 
 Result<Ipv4Prefix> Ipv4Prefix::parse(std::string_view text) {
   bool found = false;
@@ -53,6 +57,8 @@ Result<Ipv4Prefix> Ipv4Prefix::parse(std::string_view text) {
   return Ipv4Prefix{*ip, int(*len)};
 }
 
-std::string Ipv4Prefix::toString() const { return addr.toString() + "/" + std::to_string(len); }
+std::string Ipv4Prefix::toString() const {
+  return addr.toString() + "/" + std::to_string(len);
+}
 
 }  // namespace berth::network

@@ -32,7 +32,8 @@ TEST(Ipv4Test, Prefixes) {
   EXPECT_FALSE(p->overlaps(*Ipv4Prefix::parse("172.18.0.0/16")));
   EXPECT_EQ(p->size(), 65536u);
   EXPECT_EQ(Ipv4Prefix::parse("0.0.0.0/0")->mask(), 0u);
-  for (const char* bad : {"1.2.3.4", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/x", "1.2.3/8", "1.2.3.4/08"})
+  for (const char* bad :
+       {"1.2.3.4", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/x", "1.2.3/8", "1.2.3.4/08"})
     EXPECT_FALSE(Ipv4Prefix::parse(bad).ok()) << bad;
 }
 

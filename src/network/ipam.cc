@@ -87,8 +87,8 @@ Result<PoolInfo> Ipam::addPool(const std::string& id, const PoolConfig& config) 
   Pool pool;
   pool.subnet = config.subnet.canonical();
   if (!config.subnet.isCanonical()) {
-    return invalidArgument("invalid subnet " + config.subnet.toString() +
-                           ": it should be " + pool.subnet.toString());
+    return invalidArgument("invalid subnet " + config.subnet.toString() + ": it should be " +
+                           pool.subnet.toString());
   }
   if (config.ip_range) {
     if (!pool.subnet.contains(config.ip_range->canonical()))
@@ -134,7 +134,9 @@ Result<void> Ipam::removePool(const std::string& id) {
   return okResult();
 }
 
-bool Ipam::hasPool(const std::string& id) const { return pools_.count(id) != 0; }
+bool Ipam::hasPool(const std::string& id) const {
+  return pools_.count(id) != 0;
+}
 
 Result<PoolInfo> Ipam::pool(const std::string& id) const {
   auto it = pools_.find(id);
@@ -229,7 +231,8 @@ Result<void> Ipam::release(const std::string& id, Ipv4 address) {
 
 std::vector<Ipv4Prefix> defaultAddressPools() {
   std::vector<Ipv4Prefix> out;
-  for (int b = 17; b <= 31; ++b) out.push_back(Ipv4Prefix{Ipv4::fromOctets(172, uint8_t(b), 0, 0), 16});
+  for (int b = 17; b <= 31; ++b)
+    out.push_back(Ipv4Prefix{Ipv4::fromOctets(172, uint8_t(b), 0, 0), 16});
   for (int c = 0; c < 256; c += 16)
     out.push_back(Ipv4Prefix{Ipv4::fromOctets(192, 168, uint8_t(c), 0), 20});
   return out;

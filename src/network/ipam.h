@@ -27,9 +27,9 @@
 namespace berth::network {
 
 struct PoolConfig {
-  Ipv4Prefix subnet;                  // canonical, e.g. 172.18.0.0/16
-  std::optional<Ipv4Prefix> ip_range; // inside subnet
-  std::optional<Ipv4> gateway;        // unset: the first free address of the subnet (.1)
+  Ipv4Prefix subnet;                   // canonical, e.g. 172.18.0.0/16
+  std::optional<Ipv4Prefix> ip_range;  // inside subnet
+  std::optional<Ipv4> gateway;         // unset: the first free address of the subnet (.1)
 };
 
 struct PoolInfo {

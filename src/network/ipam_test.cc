@@ -7,8 +7,12 @@
 namespace berth::network {
 namespace {
 
-Ipv4 ip(const char* text) { return *Ipv4::parse(text); }
-Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
+Ipv4 ip(const char* text) {
+  return *Ipv4::parse(text);
+}
+Ipv4Prefix prefix(const char* text) {
+  return *Ipv4Prefix::parse(text);
+}
 
 TEST(IpamTest, AllocatesInOrderAndNeverTwiceWhileHeld) {
   testing::TempDir dir;
@@ -82,7 +86,8 @@ TEST(IpamTest, SurvivesRestart) {
     auto ipam = Ipam::open(dir / "ipam.json");
     ASSERT_TRUE(ipam.ok());
     ASSERT_TRUE(ipam->addPool("a", PoolConfig{prefix("172.19.0.0/16")}).ok());
-    ASSERT_TRUE(ipam->addPool("b", PoolConfig{prefix("10.5.0.0/24"), prefix("10.5.0.128/25")}).ok());
+    ASSERT_TRUE(
+        ipam->addPool("b", PoolConfig{prefix("10.5.0.0/24"), prefix("10.5.0.128/25")}).ok());
     EXPECT_EQ(ipam->allocate("a")->toString(), "172.19.0.2");
     EXPECT_EQ(ipam->allocate("a")->toString(), "172.19.0.3");
     ASSERT_TRUE(ipam->release("a", ip("172.19.0.2")).ok());

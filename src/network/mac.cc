@@ -7,7 +7,11 @@
 namespace berth::network {
 
 MacAddress macFromIpv4(Ipv4 ip) {
-  return {0x02, 0x42, uint8_t(ip.value >> 24), uint8_t(ip.value >> 16), uint8_t(ip.value >> 8),
+  return {0x02,
+          0x42,
+          uint8_t(ip.value >> 24),
+          uint8_t(ip.value >> 16),
+          uint8_t(ip.value >> 8),
           uint8_t(ip.value)};
 }
 

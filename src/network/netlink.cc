@@ -95,7 +95,9 @@ void forEachNested(const nlattr* nested, AttrFn fn) {
   (void)mnl_attr_parse_nested(nested, attrTrampoline, &fn);
 }
 
-bool validName(const std::string& name) { return !name.empty() && name.size() < IFNAMSIZ; }
+bool validName(const std::string& name) {
+  return !name.empty() && name.size() < IFNAMSIZ;
+}
 
 void parseLink(const nlmsghdr* nlh, LinkInfo* out) {
   auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
@@ -131,7 +133,8 @@ void parseLink(const nlmsghdr* nlh, LinkInfo* out) {
         });
         break;
       }
-      default: break;
+      default:
+        break;
     }
   });
 }
@@ -305,13 +308,15 @@ Result<void> Netlink::renameLink(const std::string& name, const std::string& new
 }
 
 Result<void> Netlink::setMac(const std::string& name, const MacAddress& mac) {
-  return changeLink(*this, *socket_, name, "set mac address of " + name + " to " + macToString(mac),
-                    [&](nlmsghdr* nlh, ifinfomsg*) { mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac.data()); });
+  return changeLink(
+      *this, *socket_, name, "set mac address of " + name + " to " + macToString(mac),
+      [&](nlmsghdr* nlh, ifinfomsg*) { mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac.data()); });
 }
 
 Result<void> Netlink::setMtu(const std::string& name, int mtu) {
-  return changeLink(*this, *socket_, name, "set mtu of " + name + " to " + std::to_string(mtu),
-                    [&](nlmsghdr* nlh, ifinfomsg*) { mnl_attr_put_u32(nlh, IFLA_MTU, uint32_t(mtu)); });
+  return changeLink(
+      *this, *socket_, name, "set mtu of " + name + " to " + std::to_string(mtu),
+      [&](nlmsghdr* nlh, ifinfomsg*) { mnl_attr_put_u32(nlh, IFLA_MTU, uint32_t(mtu)); });
 }
 
 Result<void> Netlink::setUp(const std::string& name) {
@@ -436,8 +441,7 @@ Result<void> Netlink::addRoute(const Ipv4Prefix& destination, std::optional<Ipv4
   rtm->rtm_protocol = RTPROT_BOOT;
   rtm->rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   rtm->rtm_type = RTN_UNICAST;
-  if (destination.len > 0)
-    mnl_attr_put_u32(req.nlh, RTA_DST, destination.network().networkOrder());
+  if (destination.len > 0) mnl_attr_put_u32(req.nlh, RTA_DST, destination.network().networkOrder());
   if (gateway) mnl_attr_put_u32(req.nlh, RTA_GATEWAY, gateway->networkOrder());
   if (oif != 0) mnl_attr_put_u32(req.nlh, RTA_OIF, uint32_t(oif));
   if (int err = transact(*socket_, req.nlh, {}); err != 0) return netlinkError(what, err);
@@ -460,11 +464,20 @@ Result<std::vector<RouteInfo>> Netlink::listRoutes() {
       if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0) return;
       uint32_t v = mnl_attr_get_u32(attr);
       switch (mnl_attr_get_type(attr)) {
-        case RTA_DST: route.destination.addr = Ipv4::fromNetworkOrder(v); break;
-        case RTA_GATEWAY: route.gateway = Ipv4::fromNetworkOrder(v); break;
-        case RTA_OIF: route.link_index = int(v); break;
-        case RTA_TABLE: route.table = int(v); break;
-        default: break;
+        case RTA_DST:
+          route.destination.addr = Ipv4::fromNetworkOrder(v);
+          break;
+        case RTA_GATEWAY:
+          route.gateway = Ipv4::fromNetworkOrder(v);
+          break;
+        case RTA_OIF:
+          route.link_index = int(v);
+          break;
+        case RTA_TABLE:
+          route.table = int(v);
+          break;
+        default:
+          break;
       }
     });
     if (route.table != RT_TABLE_MAIN) return;

@@ -21,9 +21,9 @@
 namespace berth::network {
 
 struct BridgeOptions {
-  std::string name;                // e.g. "berth0", "br-0123456789ab"
-  int mtu = 0;                     // 0: kernel default (1500)
-  std::optional<MacAddress> mac;   // unset: kernel picks a random one
+  std::string name;               // e.g. "berth0", "br-0123456789ab"
+  int mtu = 0;                    // 0: kernel default (1500)
+  std::optional<MacAddress> mac;  // unset: kernel picks a random one
 };
 
 struct VethOptions {
@@ -36,23 +36,23 @@ struct LinkInfo {
   int index = 0;
   std::string name;
   int mtu = 0;
-  bool up = false;          // IFF_UP
-  int master_index = 0;     // 0 when not enslaved
-  std::string kind;         // "bridge", "veth", "" when unknown
+  bool up = false;       // IFF_UP
+  int master_index = 0;  // 0 when not enslaved
+  std::string kind;      // "bridge", "veth", "" when unknown
   std::optional<MacAddress> mac;
 };
 
 struct AddressInfo {
   int link_index = 0;
-  std::string link;     // interface name
-  Ipv4Prefix address;   // e.g. 172.17.0.1/16 (host bits kept)
+  std::string link;    // interface name
+  Ipv4Prefix address;  // e.g. 172.17.0.1/16 (host bits kept)
 };
 
 struct RouteInfo {
-  Ipv4Prefix destination;     // 0.0.0.0/0 for the default route
+  Ipv4Prefix destination;  // 0.0.0.0/0 for the default route
   std::optional<Ipv4> gateway;
-  int link_index = 0;         // output interface, 0 when none
-  int table = 0;              // RT_TABLE_MAIN is 254
+  int link_index = 0;  // output interface, 0 when none
+  int table = 0;       // RT_TABLE_MAIN is 254
 };
 
 class Netlink {
@@ -71,10 +71,10 @@ class Netlink {
   // Links. A link is named by its interface name in this instance's netns.
   Result<void> createBridge(const BridgeOptions& options);
   Result<void> createVeth(const VethOptions& options);
-  Result<void> deleteLink(const std::string& name);       // NotFound when missing
+  Result<void> deleteLink(const std::string& name);  // NotFound when missing
   Result<bool> linkExists(const std::string& name);
-  Result<int> linkIndex(const std::string& name);         // NotFound when missing
-  Result<LinkInfo> getLink(const std::string& name);      // NotFound when missing
+  Result<int> linkIndex(const std::string& name);     // NotFound when missing
+  Result<LinkInfo> getLink(const std::string& name);  // NotFound when missing
   Result<std::vector<LinkInfo>> listLinks();
   Result<void> setMaster(const std::string& name, const std::string& master);
   Result<void> clearMaster(const std::string& name);
@@ -104,7 +104,7 @@ class Netlink {
                         const std::optional<std::string>& link = {});
   Result<std::vector<RouteInfo>> listRoutes();  // main table, IPv4
 
- // Implementation detail (defined in netlink.cc).
+  // Implementation detail (defined in netlink.cc).
   struct Socket;
 
  private:

@@ -14,7 +14,9 @@
 namespace berth::network {
 namespace {
 
-Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
+Ipv4Prefix prefix(const char* text) {
+  return *Ipv4Prefix::parse(text);
+}
 
 class NetlinkTest : public ::testing::Test {
  protected:
@@ -46,7 +48,8 @@ TEST_F(NetlinkTest, NetnsFileLifecycle) {
     // The namespace is a different one from ours.
     auto mine = NetNs::current();
     ASSERT_TRUE(mine.ok());
-    struct stat a{}, b{};
+    struct stat a {
+    }, b{};
     ASSERT_EQ(::fstat(ns->fd(), &a), 0);
     ASSERT_EQ(::fstat(mine->fd(), &b), 0);
     EXPECT_NE(a.st_ino, b.st_ino);
@@ -136,7 +139,8 @@ TEST_F(NetlinkTest, BridgeErrorsAndAttributes) {
     return r.destination.toString() == "10.77.0.0/24" && r.link_index == link->index;
   }));
   ASSERT_TRUE(nl->addRoute(prefix("10.88.0.0/16"), Ipv4::parse("10.77.0.9").value(),
-                           std::string("berth-t0")).ok());
+                           std::string("berth-t0"))
+                  .ok());
   routes = nl->listRoutes();
   EXPECT_TRUE(std::any_of(routes->begin(), routes->end(), [](const RouteInfo& r) {
     return r.destination.toString() == "10.88.0.0/16" && r.gateway &&

@@ -86,7 +86,9 @@ Result<NetNs> NetNs::open(const std::string& path) {
   return ns;
 }
 
-Result<NetNs> NetNs::current() { return open("/proc/thread-self/ns/net"); }
+Result<NetNs> NetNs::current() {
+  return open("/proc/thread-self/ns/net");
+}
 
 Result<void> NetNs::remove() {
   fd_.reset();

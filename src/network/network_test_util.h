@@ -1,16 +1,15 @@
 #pragma once
 // Test helpers: a temporary directory and running a command inside a netns file (nsenter).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include "base/file_util.h"
 #include "base/unique_fd.h"
@@ -37,7 +36,9 @@ class TempDir {
   std::string path_;
 };
 
-inline bool haveRoot() { return ::geteuid() == 0; }
+inline bool haveRoot() {
+  return ::geteuid() == 0;
+}
 
 // Runs a shell command; returns its exit status (or -1) and its output in *out.
 inline int runCommand(const std::string& command, std::string* out = nullptr) {

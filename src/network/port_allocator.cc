@@ -9,7 +9,9 @@
 namespace berth::network {
 namespace {
 
-std::string hostString(Ipv4 ip) { return ip.toString(); }
+std::string hostString(Ipv4 ip) {
+  return ip.toString();
+}
 
 // Binds a socket of `proto` on ip:port and keeps it. EADDRINUSE and friends become Docker's
 // userland-proxy message.

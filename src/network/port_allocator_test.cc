@@ -10,7 +10,9 @@ namespace berth::network {
 namespace {
 
 const Ipv4 kAny{0};
-Ipv4 ip(const char* text) { return *Ipv4::parse(text); }
+Ipv4 ip(const char* text) {
+  return *Ipv4::parse(text);
+}
 
 TEST(PortAllocatorTest, ConflictsPerProtocolAndAddress) {
   PortAllocator ports(false);
@@ -81,8 +83,7 @@ TEST(PortAllocatorTest, ChecksAndHoldsTheHostPort) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), ErrorCode::kConflict);
   EXPECT_EQ(refused.error().message(), "Error starting userland proxy: listen tcp4 127.0.0.1:" +
-                                           std::to_string(busy) +
-                                           ": bind: address already in use");
+                                           std::to_string(busy) + ": bind: address already in use");
   EXPECT_FALSE(ports.isAllocated(Protocol::kTcp, ip("127.0.0.1"), busy));
   other.reset();
 
