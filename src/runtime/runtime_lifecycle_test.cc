@@ -15,10 +15,7 @@
 namespace berth::runtime {
 namespace {
 
-std::string repoRoot() {
-  std::string file = __FILE__;
-  return file.substr(0, file.rfind("/src/runtime/"));
-}
+std::string repoRoot() { return BERTH_SOURCE_DIR; }
 
 class LifecycleTest : public ::testing::Test {
  protected:
