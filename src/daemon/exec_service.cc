@@ -282,11 +282,13 @@ Result<bool> ExecService::startExec(const std::string& id, std::string_view body
       finishLocked(*r, code);
       r->die_published = true;  // it never started: no exec_die, as moby
     }
-    if (detach) return e;
+    std::string text = from_runtime ? "OCI runtime exec failed: exec failed: unable to start "
+                                      "container process: " + e.message() + ": unknown"
+                                    : e.message();
+    // Detached: the answer to the start request (400 from the runtime, as dockerd).
+    if (detach) return from_runtime ? invalidArgument(text) : Error(ErrorCode::kInternal, text);
     // As moby: after the hijack the error is the stream's content (stdout frame without a tty).
-    std::string text = "OCI runtime exec failed: exec failed: unable to start container process: " +
-                       e.message() + ": unknown\r\n";
-    if (!from_runtime) text = e.message() + "\r\n";
+    text += "\r\n";
     writeAll(conn.get(), tty ? text : routes::multiplexFrame(routes::kStdout, text));
     return false;
   };

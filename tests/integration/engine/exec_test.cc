@@ -177,6 +177,11 @@ TEST_P(ExecTest, DetachedExecRecordsExitCode) {
   // An exec that has exited is no longer listed by the container.
   EXPECT_TRUE(execIds(c).empty()) << inspect(c).dump();
 
+  // A detached exec that cannot start fails the start request.
+  r = cli({"exec", "-d", c, "no-such-command"});
+  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  EXPECT_NE(r.err.find("executable file not found"), std::string::npos) << r.describe();
+
   int status = 0;
   Json missing = apiGet("/exec/no-such-exec/json", &status);
   EXPECT_EQ(status, 404);
