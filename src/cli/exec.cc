@@ -120,8 +120,8 @@ Result<int> runExec(Cli& cli, const FlagSet& f) {
     return 0;
   }
 
-  BERTH_TRY(client::HttpConnection conn, api->hijack("/exec/" + id + "/start", {}, nullptr,
-                                                     start.dump()));
+  BERTH_TRY(client::HttpConnection conn,
+            api->hijack("/exec/" + id + "/start", {}, nullptr, start.dump()));
   std::optional<RawTerminal> raw;
   if (tty && interactive && cli.stdinIsTerminal()) {
     BERTH_TRY(RawTerminal t, RawTerminal::enable(STDIN_FILENO));
@@ -133,8 +133,9 @@ Result<int> runExec(Cli& cli, const FlagSet& f) {
     client::Endpoint endpoint = api->endpoint();
     auto resize = [endpoint, id](unsigned h, unsigned w) {
       client::ApiClient resize_api(endpoint);
-      return resize_api.call("POST", "/exec/" + id + "/resize",
-                             {{"h", std::to_string(h)}, {"w", std::to_string(w)}})
+      return resize_api
+          .call("POST", "/exec/" + id + "/resize",
+                {{"h", std::to_string(h)}, {"w", std::to_string(w)}})
           .ok();
     };
     watchWindowSize(STDOUT_FILENO, [resize](unsigned h, unsigned w) { (void)resize(h, w); });
@@ -163,8 +164,15 @@ Result<int> runExec(Cli& cli, const FlagSet& f) {
 }  // namespace
 
 CommandSpec execCommand() {
-  return {"container exec", {"exec"}, "[OPTIONS] CONTAINER COMMAND [ARG...]",
-          "Execute a command in a running container", ArgRule::kMin, 2, 0, false, flags,
+  return {"container exec",
+          {"exec"},
+          "[OPTIONS] CONTAINER COMMAND [ARG...]",
+          "Execute a command in a running container",
+          ArgRule::kMin,
+          2,
+          0,
+          false,
+          flags,
           runExec};
 }
 

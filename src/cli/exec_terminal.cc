@@ -22,7 +22,8 @@ Result<RawTerminal> RawTerminal::enable(int fd) {
   // docker's MakeRaw: no input or output processing, no echo, no canonical mode, no signals
   // (the container's pty does the terminal's work).
   tio.c_oflag &= ~static_cast<tcflag_t>(OPOST);
-  tio.c_iflag &= ~static_cast<tcflag_t>(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+  tio.c_iflag &=
+      ~static_cast<tcflag_t>(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
   tio.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
   tio.c_cflag &= ~static_cast<tcflag_t>(CSIZE | PARENB);
   tio.c_cflag |= CS8;
@@ -37,7 +38,9 @@ RawTerminal::RawTerminal(RawTerminal&& other) noexcept : fd_(other.fd_), saved_(
   other.saved_ = nullptr;
 }
 
-RawTerminal::~RawTerminal() { restore(); }
+RawTerminal::~RawTerminal() {
+  restore();
+}
 
 void RawTerminal::restore() {
   if (saved_ != nullptr) {

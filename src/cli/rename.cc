@@ -26,8 +26,16 @@ Result<int> runRename(Cli& cli, const FlagSet& f) {
 }  // namespace
 
 CommandSpec renameCommand() {
-  return {"container rename", {"rename"}, "CONTAINER NEW_NAME", "Rename a container",
-          ArgRule::kExact, 2, 2, true, nullptr, runRename};
+  return {"container rename",
+          {"rename"},
+          "CONTAINER NEW_NAME",
+          "Rename a container",
+          ArgRule::kExact,
+          2,
+          2,
+          true,
+          nullptr,
+          runRename};
 }
 
 }  // namespace berth::cli

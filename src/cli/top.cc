@@ -39,8 +39,15 @@ Result<int> runTop(Cli& cli, const FlagSet& f) {
 }  // namespace
 
 CommandSpec topCommand() {
-  return {"container top", {"top"}, "CONTAINER [ps OPTIONS]",
-          "Display the running processes of a container", ArgRule::kMin, 1, 0, false, nullptr,
+  return {"container top",
+          {"top"},
+          "CONTAINER [ps OPTIONS]",
+          "Display the running processes of a container",
+          ArgRule::kMin,
+          1,
+          0,
+          false,
+          nullptr,
           runTop};
 }
 

@@ -35,8 +35,7 @@ Result<std::optional<std::pair<unsigned, unsigned>>> consoleSize(const json& j) 
   auto it = j.find("ConsoleSize");
   if (it == j.end() || it->is_null()) return std::optional<std::pair<unsigned, unsigned>>();
   if (!it->is_array() || it->size() != 2 || !(*it)[0].is_number_integer() ||
-      !(*it)[1].is_number_integer() || (*it)[0].get<int64_t>() < 0 ||
-      (*it)[1].get<int64_t>() < 0) {
+      !(*it)[1].is_number_integer() || (*it)[0].get<int64_t>() < 0 || (*it)[1].get<int64_t>() < 0) {
     return invalidArgument("invalid ConsoleSize: expected [height, width]");
   }
   return std::optional<std::pair<unsigned, unsigned>>(
@@ -62,7 +61,8 @@ Result<ExecConfig> parseExecConfig(std::string_view body) {
   BERTH_TRY_VOID(field(j, "Cmd", &c.Cmd));
   if (c.Cmd.empty()) return invalidArgument("No exec command specified");
   if (!c.WorkingDir.empty() && c.WorkingDir[0] != '/') {
-    return invalidArgument("the working directory '" + c.WorkingDir + "' is invalid, it needs to be an absolute path");
+    return invalidArgument("the working directory '" + c.WorkingDir +
+                           "' is invalid, it needs to be an absolute path");
   }
   for (const auto& e : c.Env) {
     if (e.empty() || e[0] == '=') return invalidArgument("invalid environment variable: " + e);
@@ -80,13 +80,13 @@ Result<ExecStartConfig> parseExecStart(std::string_view body) {
 }
 
 std::string execInspectJson(const ExecInspect& e) {
-  json process = {{"tty", e.config.Tty},
-                  {"entrypoint", e.config.Cmd.empty() ? std::string() : e.config.Cmd.front()},
-                  {"arguments", e.config.Cmd.size() > 1
-                                    ? std::vector<std::string>(e.config.Cmd.begin() + 1,
-                                                               e.config.Cmd.end())
-                                    : std::vector<std::string>()},
-                  {"privileged", e.config.Privileged}};
+  json process = {
+      {"tty", e.config.Tty},
+      {"entrypoint", e.config.Cmd.empty() ? std::string() : e.config.Cmd.front()},
+      {"arguments", e.config.Cmd.size() > 1
+                        ? std::vector<std::string>(e.config.Cmd.begin() + 1, e.config.Cmd.end())
+                        : std::vector<std::string>()},
+      {"privileged", e.config.Privileged}};
   if (!e.config.User.empty()) process["user"] = e.config.User;
   json j = json::object();
   j["ID"] = e.id;

@@ -43,7 +43,8 @@ Error pausedError(const std::string& id) {
 int startFailureCode(const Error& e) {
   const std::string& m = e.message();
   if (m.find("executable file not found") != std::string::npos ||
-      (m.find("exec: ") != std::string::npos && m.find("no such file or directory") != std::string::npos)) {
+      (m.find("exec: ") != std::string::npos &&
+       m.find("no such file or directory") != std::string::npos)) {
     return 127;
   }
   return 126;
@@ -173,7 +174,8 @@ Result<std::string> ExecService::createExec(const std::string& container, std::s
   if (!target.running) return notRunning(target.id);
   if (target.paused) return pausedError(container);
   if (target.restarting) {
-    return conflict("Container " + target.id + " is restarting, wait until the container is running");
+    return conflict("Container " + target.id +
+                    " is restarting, wait until the container is running");
   }
   auto r = std::make_shared<Record>();
   r->id = generateContainerId();
@@ -238,7 +240,8 @@ Result<bool> ExecService::startExec(const std::string& id, std::string_view body
   {
     std::lock_guard lock(mu_);
     if (r->running) return conflict("Error: Exec command " + id + " is already running");
-    if (r->started || r->exit_code) return conflict("Error: Exec command " + id + " has already run");
+    if (r->started || r->exit_code)
+      return conflict("Error: Exec command " + id + " has already run");
     r->started = true;
     config = r->config;
     container_id = r->container_id;
@@ -283,7 +286,8 @@ Result<bool> ExecService::startExec(const std::string& id, std::string_view body
       r->die_published = true;  // it never started: no exec_die, as moby
     }
     std::string text = from_runtime ? "OCI runtime exec failed: exec failed: unable to start "
-                                      "container process: " + e.message() + ": unknown"
+                                      "container process: " +
+                                          e.message() + ": unknown"
                                     : e.message();
     // Detached: the answer to the start request (400 from the runtime, as dockerd).
     if (detach) return from_runtime ? invalidArgument(text) : Error(ErrorCode::kInternal, text);
@@ -422,13 +426,13 @@ Result<std::string> ExecService::inspectExec(const std::string& id) {
   return execInspectJson(view);
 }
 
-Result<std::string> ExecService::topContainer(const std::string& name,
-                                              const std::string& ps_args) {
+Result<std::string> ExecService::topContainer(const std::string& name, const std::string& ps_args) {
   BERTH_TRY(std::vector<std::string> args, topPsArgs(ps_args));
   BERTH_TRY(auto target, containers_->execTarget(name));
   if (!target.running) return notRunning(target.id);
   if (target.restarting) {
-    return conflict("Container " + target.id + " is restarting, wait until the container is running");
+    return conflict("Container " + target.id +
+                    " is restarting, wait until the container is running");
   }
   runtime::Runtime rt({target.runtime_root, false});
   BERTH_TRY(std::vector<pid_t> pid_list, rt.pids(target.id));

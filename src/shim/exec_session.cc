@@ -22,8 +22,8 @@ constexpr std::size_t kStdinHighWater = 64 * 1024;
 
 }  // namespace
 
-ExecSession::ExecSession(int epoll_fd, std::vector<UniqueFd>* graveyard,
-                         ExecSessionOptions options, UniqueFd client, UniqueFd watcher)
+ExecSession::ExecSession(int epoll_fd, std::vector<UniqueFd>* graveyard, ExecSessionOptions options,
+                         UniqueFd client, UniqueFd watcher)
     : epoll_(epoll_fd),
       graveyard_(graveyard),
       options_(std::move(options)),

@@ -90,7 +90,7 @@ class ExecSession {
   bool client_reading_ = false;
   bool client_closing_ = false;
   bool client_shut_ = false;  // finishClient() done: waiting for the client's EOF
-  std::size_t matched_ = 0;  // bytes of the detach sequence seen (held back)
+  std::size_t matched_ = 0;   // bytes of the detach sequence seen (held back)
   uint32_t client_events_ = 0;
   bool output_paused_ = false;
 };

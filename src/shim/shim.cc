@@ -853,13 +853,14 @@ ExecSession* Shim::findExecById(const std::string& id) {
 }
 
 void Shim::sweepExecs() {
-  auto it = std::remove_if(execs_.begin(), execs_.end(), [&](const std::unique_ptr<ExecSession>& e) {
-    if (!e->finished()) return false;
-    // Bounded: the daemon records the code too; this is for its queries racing the exit.
-    if (exec_exits_.size() >= 4096) exec_exits_.erase(exec_exits_.begin());
-    exec_exits_[e->id()] = *e->exitCode();
-    return true;
-  });
+  auto it =
+      std::remove_if(execs_.begin(), execs_.end(), [&](const std::unique_ptr<ExecSession>& e) {
+        if (!e->finished()) return false;
+        // Bounded: the daemon records the code too; this is for its queries racing the exit.
+        if (exec_exits_.size() >= 4096) exec_exits_.erase(exec_exits_.begin());
+        exec_exits_[e->id()] = *e->exitCode();
+        return true;
+      });
   execs_.erase(it, execs_.end());
 }
 

@@ -274,9 +274,10 @@ namespace berth::shim {
 Result<ExecStarted> ShimClient::exec(const ExecStartOptions& o, int conn) {
   json process = json::parse(o.process_json, nullptr, false);
   if (process.is_discarded()) return invalidArgument("exec: bad process");
-  json req = {{"op", "exec"},         {"exec_id", o.exec_id},      {"process", process},
-              {"privileged", o.privileged}, {"stdin", o.stdin},    {"stdout", o.stdout},
-              {"stderr", o.stderr},   {"detach_keys", o.detach_keys}};
+  json req = {{"op", "exec"},       {"exec_id", o.exec_id},
+              {"process", process}, {"privileged", o.privileged},
+              {"stdin", o.stdin},   {"stdout", o.stdout},
+              {"stderr", o.stderr}, {"detach_keys", o.detach_keys}};
   BERTH_TRY(UniqueFd sock, connectControl(state_dir_));
   struct timeval tv {
     kReplyTimeoutSeconds, 0
@@ -303,8 +304,8 @@ Result<ExecStatus> ShimClient::execStatus(const std::string& exec_id) {
 }
 
 Result<void> ShimClient::execResize(const std::string& exec_id, unsigned rows, unsigned cols) {
-  BERTH_TRY_VOID(call(state_dir_,
-                      {{"op", "exec_resize"}, {"exec_id", exec_id}, {"rows", rows}, {"cols", cols}}));
+  BERTH_TRY_VOID(call(
+      state_dir_, {{"op", "exec_resize"}, {"exec_id", exec_id}, {"rows", rows}, {"cols", cols}}));
   return {};
 }
 

@@ -19,12 +19,10 @@ void addExecRoutes(Router& router, ExecBackend& backend) {
   router.add("POST", "/exec/{name}/start", [b](Request& r, ResponseWriter& w) {
     auto body = r.readBodyAll();
     if (!body) return void(w.sendError(body.error()));
-    auto out = b->startExec(std::string(r.param("name")), *body,
-                            [&](bool tty) -> Result<UniqueFd> {
-                              BERTH_TRY(HijackedConnection conn,
-                                        w.hijack(tty ? kRawStreamType : kMultiplexedStreamType));
-                              return std::move(conn.fd);
-                            });
+    auto out = b->startExec(std::string(r.param("name")), *body, [&](bool tty) -> Result<UniqueFd> {
+      BERTH_TRY(HijackedConnection conn, w.hijack(tty ? kRawStreamType : kMultiplexedStreamType));
+      return std::move(conn.fd);
+    });
     if (!out) {
       if (!w.started()) w.sendError(out.error());
       return;

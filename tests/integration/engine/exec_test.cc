@@ -195,8 +195,7 @@ TEST_P(ExecTest, StoppedContainer) {
   std::string id = trim(docker({"inspect", "-f", "{{.Id}}", c}).out);
   ProcResult r = cli({"exec", c, "echo", "hi"});
   EXPECT_NE(r.exit_code, 0) << r.describe();
-  EXPECT_NE(r.err.find("Container " + id + " is not running"), std::string::npos)
-      << r.describe();
+  EXPECT_NE(r.err.find("Container " + id + " is not running"), std::string::npos) << r.describe();
   EXPECT_EQ(r.out, "");
 }
 
@@ -224,12 +223,11 @@ TEST_P(ExecTest, TtyThroughPty) {
   // script(1) gives the CLI a terminal; -e returns the child's exit code.
   // The CLI's terminal is 30x100; the exec's pty gets that size (dockerd 20.10 only from the
   // resize after the start, hence the sleep).
-  ProcResult r = runCommand(
-      {"script", "-qec",
-       "stty rows 30 cols 100; " + bin + " exec -it " + c +
-           " sh -c 'tty; echo $TERM; sleep 1; stty size; exit 5'",
-       "/dev/null"},
-      opts);
+  ProcResult r = runCommand({"script", "-qec",
+                             "stty rows 30 cols 100; " + bin + " exec -it " + c +
+                                 " sh -c 'tty; echo $TERM; sleep 1; stty size; exit 5'",
+                             "/dev/null"},
+                            opts);
   EXPECT_EQ(r.exit_code, 5) << r.describe();
   EXPECT_NE(r.out.find("/dev/pts/"), std::string::npos) << r.describe();
   EXPECT_NE(r.out.find("xterm\r\n"), std::string::npos) << r.describe();
@@ -276,9 +274,9 @@ TEST_P(ExecTest, Events) {
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   std::this_thread::sleep_for(300ms);
   std::string until = std::to_string(std::time(nullptr) + 1);
-  ProcResult ev = docker({"events", "--since", since, "--until", until, "--filter",
-                          "container=" + c, "--format",
-                          "{{.Action}}|{{index .Actor.Attributes \"exitCode\"}}"});
+  ProcResult ev =
+      docker({"events", "--since", since, "--until", until, "--filter", "container=" + c,
+              "--format", "{{.Action}}|{{index .Actor.Attributes \"exitCode\"}}"});
   ASSERT_EQ(ev.exit_code, 0) << ev.describe();
   std::vector<std::string> lines;
   for (const auto& l : splitLines(ev.out)) {
@@ -346,10 +344,10 @@ TEST_P(ExecTest, Rename) {
   EXPECT_NE(r.err.find("No such container"), std::string::npos) << r.describe();
 
   std::string until = std::to_string(std::time(nullptr) + 1);
-  ProcResult ev = docker({"events", "--since", since, "--until", until, "--filter",
-                          "event=rename", "--format",
-                          "{{.Action}} {{.Actor.Attributes.name}} "
-                          "{{index .Actor.Attributes \"oldName\"}}"});
+  ProcResult ev =
+      docker({"events", "--since", since, "--until", until, "--filter", "event=rename", "--format",
+              "{{.Action}} {{.Actor.Attributes.name}} "
+              "{{index .Actor.Attributes \"oldName\"}}"});
   EXPECT_EQ(trim(ev.out), "rename " + renamed + " /" + a) << ev.describe();
 
   // Kept across a restart of the container (persisted record).
