@@ -706,6 +706,31 @@ TEST_F(ShimExecTest, TtyRawOutputResizeAndDetached) {
       << failed.error().message();
 }
 
+TEST_F(ShimExecTest, TtyDetachKeysLeaveTheProcessRunning) {
+  ShimClient* c = startSleeper();
+  ASSERT_NE(c, nullptr);
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+  UniqueFd ours(sp[0]), theirs(sp[1]);
+  ExecStartOptions o;
+  o.exec_id = randomId();
+  o.process_json = process({"sh", "-c", "read line; echo got $line; exit 6"}, true);
+  o.stdin = o.stdout = o.stderr = true;
+  o.detach_keys = "ctrl-x";
+  auto started = c->exec(o, theirs.get());
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  theirs.reset();
+  // ctrl-x detaches this client: its stream ends, the process keeps running.
+  ASSERT_EQ(::write(ours.get(), "\x18", 1), 1);
+  readAll(ours.get(), 5000);
+  auto status = c->execStatus(o.exec_id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->running);
+  // Killing the container ends it; the exit is still reported.
+  ASSERT_TRUE(c->kill(SIGKILL, true).ok());
+  EXPECT_EQ(exitOf(*started), 137);
+}
+
 TEST_F(ShimExecTest, ExecAfterExitIsConflict) {
   writeSpec({"true"});
   ShimClient* c = spawn(options());
