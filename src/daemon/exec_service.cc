@@ -27,8 +27,10 @@ namespace {
 
 namespace routes = api::routes;
 
-// Finished records are dropped after this long (moby's exec GC runs every 5 minutes).
+// Finished records are dropped after this long (moby's exec GC runs every 5 minutes), and
+// records never started (their client went away between create and start) after kKeepUnstarted.
 constexpr auto kKeepFinished = std::chrono::minutes(5);
+constexpr auto kKeepUnstarted = std::chrono::hours(1);
 
 Error notRunning(const std::string& id) {
   return conflict("Container " + id + " is not running");
@@ -159,8 +161,10 @@ std::vector<std::string> ExecService::execIds(const std::string& container_id) {
 void ExecService::pruneLocked() {
   auto now = std::chrono::steady_clock::now();
   for (auto it = execs_.begin(); it != execs_.end();) {
-    if (it->second->exit_code && it->second->die_published &&
-        now - it->second->finished > kKeepFinished) {
+    const Record& r = *it->second;
+    bool finished_long_ago = r.exit_code && r.die_published && now - r.finished > kKeepFinished;
+    bool never_started = !r.started && now - r.created > kKeepUnstarted;
+    if (finished_long_ago || never_started) {
       it = execs_.erase(it);
     } else {
       ++it;
@@ -184,6 +188,7 @@ Result<std::string> ExecService::createExec(const std::string& container, std::s
   r->image = target.image;
   r->labels = target.labels;
   r->config = std::move(config);
+  r->created = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
     pruneLocked();

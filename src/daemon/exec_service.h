@@ -59,7 +59,7 @@ class ExecService : public api::routes::ExecBackend {
     bool die_published = false;
     int pid = 0;
     std::optional<shim::ShimClient> shim;
-    std::chrono::steady_clock::time_point finished;
+    std::chrono::steady_clock::time_point created, finished;
   };
 
   ExecService(ContainerService* containers, EventSink events)
