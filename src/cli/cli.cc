@@ -364,6 +364,7 @@ const std::vector<CommandSpec>& commands() {
         rmiCommand(),       historyCommand(),      infoCommand(),
         versionCommand(),   systemPruneCommand(),  containerPruneCommand(),
         imagePruneCommand(),
+        execCommand(),      topCommand(),          renameCommand(),
     };
     return all;
   }();

@@ -30,5 +30,8 @@ CommandSpec versionCommand();
 CommandSpec systemPruneCommand();
 CommandSpec containerPruneCommand();
 CommandSpec imagePruneCommand();
+CommandSpec execCommand();
+CommandSpec topCommand();
+CommandSpec renameCommand();
 
 }  // namespace berth::cli

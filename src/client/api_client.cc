@@ -211,13 +211,17 @@ Result<Response> ApiClient::finish(HttpConnection& conn) {
 }
 
 Result<HttpConnection> ApiClient::hijack(std::string_view path, const Query& query,
-                                         ResponseHead* head_out) {
+                                         ResponseHead* head_out, std::string json_body) {
   BERTH_TRY_VOID(negotiate());
   BERTH_TRY(HttpConnection conn, connect());
   Request req;
   req.method = "POST";
   req.target = buildTarget(versioned(path), query);
   req.headers = {{"Content-Type", "text/plain"}, {"Connection", "Upgrade"}, {"Upgrade", "tcp"}};
+  if (!json_body.empty()) {
+    req.headers[0].second = "application/json";
+    req.body = std::move(json_body);
+  }
   BERTH_TRY_VOID(conn.send(req));
   BERTH_TRY(ResponseHead head, conn.readHead());
   if (head.status != 101 && head.status != 200) {

@@ -85,8 +85,9 @@ class ApiClient {
   // Hijacks a connection (attach): POST with "Connection: Upgrade" and "Upgrade: tcp". Expects
   // 101 (or 200 from old daemons); afterwards the connection is a raw byte stream: read
   // takeBuffered() first, then the fd. The head is stored in `head` when given.
+  // `json_body`, when not empty, is sent as an application/json body (exec start).
   Result<HttpConnection> hijack(std::string_view path, const Query& query,
-                                ResponseHead* head = nullptr);
+                                ResponseHead* head = nullptr, std::string json_body = {});
 
  private:
   Result<HttpConnection> connect();

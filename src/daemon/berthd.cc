@@ -17,6 +17,7 @@
 #include "daemon/config.h"
 #include "daemon/container_service.h"
 #include "daemon/events_service.h"
+#include "daemon/exec_service.h"
 #include "daemon/image_service.h"
 #include "daemon/system_service.h"
 #include "runtime/cgroups/cgroup_manager.h"
@@ -115,11 +116,14 @@ int runBerthd(const std::vector<std::string>& args) {
   if (!containers) return fail(containers.error().wrap("load containers"));
   ContainerService* svc = containers->get();
   (*images)->setUsageCheck([svc](const std::string& id) { return svc->imageUser(id); });
+  auto execs = ExecService::open(svc, events.sink());
+  if (!execs) return fail(execs.error().wrap("start exec service"));
 
   SystemService system(&config, svc, images->get(), &events);
   api::Router router;
   api::routes::addSystemRoutes(router, system);
   api::routes::addContainerRoutes(router, *svc);
+  api::routes::addExecRoutes(router, **execs);
   (*images)->addRoutes(router);
 
   api::HttpServerOptions server_options;

@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/container_spec.h"
 #include "daemon/create_config.h"
+#include "daemon/exec_config.h"
 #include "daemon/filters.h"
 #include "daemon/image_service.h"
 #include "daemon/log_reader.h"
@@ -745,6 +746,7 @@ Result<std::string> ContainerService::inspectContainer(const std::string& name, 
     rw = images_->containerLayerSize(entry->c.ID).valueOr(0);
     root = *rw;
   }
+  if (exec_ids_) return withExecIds(containerToJson(entry->c, rw, root), exec_ids_(entry->c.ID));
   return containerToJson(entry->c, rw, root);
 }
 

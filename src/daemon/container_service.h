@@ -83,6 +83,24 @@ class ContainerService : public api::routes::ContainersBackend {
   Result<void> resizeContainer(const std::string& name, unsigned height, unsigned width) override;
   Result<std::string> pruneContainers(const std::string& filters) override;
 
+  // --- For ExecService (exec, top) and rename (container_service_exec.cc).
+  struct ExecTarget {
+    std::string id, name, image;  // name without "/"; image as Config.Image
+    std::map<std::string, std::string> labels;
+    bool running = false, paused = false, restarting = false;
+    ContainerConfig config;
+    std::string bundle;        // the OCI bundle (config.json)
+    std::string runtime_root;  // berth::runtime's state root
+    std::optional<shim::ShimClient> shim;
+  };
+  Result<ExecTarget> execTarget(const std::string& name);
+  // Docker's rename: 400 for an empty/bad/same name, 409 when the name is in use; event rename.
+  Result<void> renameContainer(const std::string& name, const std::string& new_name);
+  // The ExecIDs inspect shows for a container (set once by berthd before serving).
+  void setExecIdsSource(std::function<std::vector<std::string>(const std::string& id)> source) {
+    exec_ids_ = std::move(source);
+  }
+
  private:
   struct PendingAttach {
     UniqueFd conn;
@@ -144,6 +162,7 @@ class ContainerService : public api::routes::ContainersBackend {
   UniqueFd wake_;  // eventfd: stop the watcher
   std::thread watcher_;
   std::atomic<bool> stopping_{false};
+  std::function<std::vector<std::string>(const std::string& id)> exec_ids_;
 };
 
 }  // namespace berth::daemon

@@ -773,6 +773,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& o) {
   BERTH_TRY(BuiltPlan built, buildExecPlan(spec, o.process, rec.pid, o.process.terminal ? console_fd : -1,
                                            o.preserve_fds));
   if (!rec.no_new_keyring) built.plan.session_keyring = "_ses." + id;
+  if (o.no_seccomp) built.plan.seccomp.reset();
   BERTH_TRY(auto manager, managerFor(rec));
   if (!o.sub_cgroup.empty()) {
     std::string sub = o.sub_cgroup;
@@ -829,6 +830,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& o) {
                        "write pid file");
   }
   rollback.commit();
+  if (o.started_pid != nullptr) *o.started_pid = pid;
   if (o.detach) return 0;
   return waitForwarding(pid, pidfd.get(), set, master.get());
 }

@@ -55,6 +55,10 @@ struct ExecOptions {
   // for the container's own. Must exist. The controller-specific form is not supported.
   std::string sub_cgroup;
   int console_fd = -1;         // internal, as CreateOptions::console_fd
+  // Internal (berth-shim, docker exec --privileged): run without the container's seccomp filter.
+  bool no_seccomp = false;
+  // Internal: receives the pid of the started process (useful with detach).
+  pid_t* started_pid = nullptr;
 };
 
 struct ContainerSummary {

@@ -17,6 +17,12 @@
 //   attach {"stdin","stdout","stderr","multiplexed": bool, "detach_keys": s} + the client's fd
 //   watch_exit            the reply is held back until the container exits (or sent at once)
 //   shutdown              deletes the runtime container; the shim exits after replying
+//   exec {"exec_id", "process": <oci process>, "privileged", "stdin", "stdout", "stderr": bool,
+//         "detach_keys": s} + the client's fd (none: detached)
+//                        {"pid": n}; the connection then stays open and gets a second message
+//                        {"ok": true, "exited": true, "exit_code": n} when the process exits
+//   exec_status {"exec_id"}                      {"running": bool, "exit_code": n}
+//   exec_resize {"exec_id", "rows", "cols"}
 // Replies: {"ok": true, ...} or {"ok": false, "code": <int ErrorCode>, "errno": n,
 // "message": "..."} (the Error, rebuilt by the client as is).
 //

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,7 +26,9 @@
 #include "base/scope_guard.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "oci/runtime_spec_json.h"
 #include "runtime/runtime.h"
+#include "shim/exec_session.h"
 #include "shim/json_log.h"
 #include "shim/protocol.h"
 #include "sys/sys_result.h"
@@ -145,6 +148,13 @@ class Shim {
   void closeContainerStdin();
   Client* findClient(int fd);
   void sweepClients();
+  // docker exec (exec_session.h): starts the process, answers on `conn`, which then waits
+  // for the exit message.
+  void startExec(const json& req, UniqueFd client, UniqueFd conn);
+  Result<pid_t> execProcess(const json& req, UniqueFd client, UniqueFd& conn);
+  ExecSession* findExec(int fd);
+  ExecSession* findExecById(const std::string& id);
+  void sweepExecs();
 
   ShimConfig cfg_;
   runtime::Runtime runtime_;
@@ -168,6 +178,8 @@ class Shim {
   std::vector<UniqueFd> graveyard_;
   bool created_ = false;
   bool quit_ = false;
+  std::vector<std::unique_ptr<ExecSession>> execs_;
+  std::map<std::string, int> exec_exits_;  // exit codes of finished exec sessions
 };
 
 void Shim::watch(int fd, uint32_t events) {
@@ -363,11 +375,14 @@ void Shim::loop() {
         writeStdin();
       } else if (Client* c = findClient(fd)) {
         onClient(*c, ev);
+      } else if (ExecSession* e = findExec(fd)) {
+        e->onEvent(fd, ev);
       } else {
         onControl(fd);
       }
     }
     sweepClients();
+    sweepExecs();
     graveyard_.clear();
   }
 }
@@ -384,7 +399,16 @@ void Shim::reap() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (pid == init_pid_ && state_ != State::kExited) onContainerExit(status);
+    if (pid == init_pid_ && state_ != State::kExited) {
+      onContainerExit(status);
+      continue;
+    }
+    for (auto& e : execs_) {
+      if (e->pid() == pid && !e->exitCode()) {
+        e->onExit(status);
+        break;
+      }
+    }
   }
 }
 
@@ -669,6 +693,10 @@ void Shim::onControl(int fd) {
   auto msg = recvMessage(conn.get(), &passed);
   if (!msg || msg->empty()) return;
   json req = json::parse(*msg, nullptr, false);
+  if (req.is_object() && req.value("op", std::string()) == "exec") {
+    startExec(req, std::move(passed), std::move(conn));
+    return;
+  }
   std::string reply;
   bool keep = false;
   if (req.is_discarded() || !req.is_object()) {
@@ -750,6 +778,23 @@ std::string Shim::handle(const json& req, UniqueFd passed, int conn, bool* keep_
     auto r = attach(std::move(passed), req);
     return r ? okReply() : errorReply(r.error());
   }
+  if (op == "exec_status" || op == "exec_resize") {
+    std::string exec_id = req.value("exec_id", std::string());
+    ExecSession* e = findExecById(exec_id);
+    if (op == "exec_resize") {
+      if (e == nullptr) return errorReply(notFound("No such exec instance: " + exec_id));
+      auto r = e->resize(req.value("rows", 0u), req.value("cols", 0u));
+      return r ? okReply() : errorReply(r.error());
+    }
+    if (e != nullptr) {
+      if (!e->exitCode()) return okReply({{"running", true}, {"pid", e->pid()}});
+      return okReply({{"running", false}, {"exit_code", *e->exitCode()}});
+    }
+    if (auto it = exec_exits_.find(exec_id); it != exec_exits_.end()) {
+      return okReply({{"running", false}, {"exit_code", it->second}});
+    }
+    return errorReply(notFound("No such exec instance: " + exec_id));
+  }
   if (op == "shutdown") {
     if (state_ == State::kRunning) {
       return errorReply(conflict("container " + cfg_.id + " is running: stop it first"));
@@ -791,6 +836,136 @@ Result<void> Shim::attach(UniqueFd conn, const json& req) {
   clients_.push_back(std::move(c));
   setEvents(*clients_.back());
   return {};
+}
+
+ExecSession* Shim::findExec(int fd) {
+  for (auto& e : execs_) {
+    if (e->owns(fd)) return e.get();
+  }
+  return nullptr;
+}
+
+ExecSession* Shim::findExecById(const std::string& id) {
+  for (auto& e : execs_) {
+    if (e->id() == id) return e.get();
+  }
+  return nullptr;
+}
+
+void Shim::sweepExecs() {
+  auto it =
+      std::remove_if(execs_.begin(), execs_.end(), [&](const std::unique_ptr<ExecSession>& e) {
+        if (!e->finished()) return false;
+        // Bounded: the daemon records the code too; this is for its queries racing the exit.
+        if (exec_exits_.size() >= 4096) exec_exits_.erase(exec_exits_.begin());
+        exec_exits_[e->id()] = *e->exitCode();
+        return true;
+      });
+  execs_.erase(it, execs_.end());
+}
+
+void Shim::startExec(const json& req, UniqueFd client, UniqueFd conn) {
+  Result<pid_t> pid = internalError("exec: bad request");
+  try {
+    pid = execProcess(req, std::move(client), conn);
+  } catch (const json::exception& e) {
+    pid = invalidArgument(std::string("bad exec request to shim: ") + e.what());
+  }
+  if (!pid) {
+    log::warn("exec in container " + cfg_.id + ": " + pid.error().message());
+    if (conn) {
+      (void)sendMessage(conn.get(), errorReply(pid.error()));
+      graveyard_.push_back(std::move(conn));
+    }
+  }
+}
+
+Result<pid_t> Shim::execProcess(const json& req, UniqueFd client, UniqueFd& conn) {
+  if (state_ != State::kRunning) {
+    return conflict("Container " + cfg_.id + " is not running");
+  }
+  ExecSessionOptions so;
+  so.id = req.at("exec_id").get<std::string>();
+  if (so.id.empty() || findExecById(so.id) != nullptr || exec_exits_.count(so.id) != 0) {
+    return conflict("exec " + so.id + " has already been started");
+  }
+  BERTH_TRY(oci::Process process, oci::parseProcess(req.at("process").dump()));
+  bool attached = client.valid();
+  so.tty = process.terminal;
+  so.stdin = attached && req.value("stdin", false);
+  so.stdout = attached && req.value("stdout", false);
+  so.stderr = attached && req.value("stderr", false);
+  if (so.tty && so.stdin) {
+    BERTH_TRY(so.detach_keys, parseDetachKeys(req.value("detach_keys", std::string())));
+  }
+  runtime::ExecOptions eo;
+  eo.process = std::move(process);
+  eo.detach = true;
+  eo.no_seccomp = req.value("privileged", false);
+  pid_t pid = -1;
+  eo.started_pid = &pid;
+
+  UniqueFd in_w, out_r, err_r, in_r, out_w, err_w, console_ours, console_theirs;
+  if (so.tty) {
+    int sp[2];
+    if (auto s = sys::socketPair(SOCK_STREAM, sp); !s) return sysError("socketpair", s.err);
+    console_ours.reset(sp[0]);
+    console_theirs.reset(sp[1]);
+    eo.console_fd = sp[1];
+  } else {
+    int p[2];
+    if (so.stdin) {
+      if (::pipe2(p, O_CLOEXEC) != 0) return errnoError("pipe");
+      in_r.reset(p[0]);
+      in_w.reset(p[1]);
+    }
+    if (so.stdout) {
+      if (::pipe2(p, O_CLOEXEC) != 0) return errnoError("pipe");
+      out_r.reset(p[0]);
+      out_w.reset(p[1]);
+    }
+    if (so.stderr) {
+      if (::pipe2(p, O_CLOEXEC) != 0) return errnoError("pipe");
+      err_r.reset(p[0]);
+      err_w.reset(p[1]);
+    }
+  }
+  // As for create: the process inherits fds 0-2 of this (single-threaded) process.
+  ::dup2(in_r ? in_r.get() : dev_null_.get(), 0);
+  ::dup2(out_w ? out_w.get() : dev_null_.get(), 1);
+  ::dup2(err_w ? err_w.get() : dev_null_.get(), 2);
+  auto started = runtime_.exec(cfg_.id, eo);
+  ::dup2(dev_null_.get(), 0);
+  ::dup2(dev_null_.get(), 1);
+  ::dup2(dev_null_.get(), 2);
+  if (!started) return started.error();
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
+  if (so.tty) {
+    console_theirs.reset();
+    char name[64];
+    int master = -1;
+    auto r = sys::recvFd(console_ours.get(), &master, name, sizeof name);
+    if (!r || master < 0) {
+      ::kill(pid, SIGKILL);
+      return internalError("receive pty master of exec " + so.id);
+    }
+    out_r.reset(master);
+    if (so.stdin) {
+      in_w.reset(::fcntl(master, F_DUPFD_CLOEXEC, 3));
+      if (!in_w) return errnoError("dup pty master");
+    }
+  }
+  for (int fd : {in_w.get(), out_r.get(), err_r.get(), client.get()}) {
+    if (fd >= 0) setNonBlocking(fd);
+  }
+  (void)sendMessage(conn.get(), okReply({{"pid", pid}}));
+  auto session = std::make_unique<ExecSession>(epoll_.get(), &graveyard_, std::move(so),
+                                               std::move(client), std::move(conn));
+  session->begin(pid, std::move(in_w), std::move(out_r), std::move(err_r));
+  execs_.push_back(std::move(session));
+  return pid;
 }
 
 void Shim::finish() {

@@ -268,3 +268,53 @@ Result<std::optional<ExitRecord>> readExitRecord(const std::string& state_dir) {
 }
 
 }  // namespace berth::shim
+
+namespace berth::shim {
+
+Result<ExecStarted> ShimClient::exec(const ExecStartOptions& o, int conn) {
+  json process = json::parse(o.process_json, nullptr, false);
+  if (process.is_discarded()) return invalidArgument("exec: bad process");
+  json req = {{"op", "exec"},       {"exec_id", o.exec_id},
+              {"process", process}, {"privileged", o.privileged},
+              {"stdin", o.stdin},   {"stdout", o.stdout},
+              {"stderr", o.stderr}, {"detach_keys", o.detach_keys}};
+  BERTH_TRY(UniqueFd sock, connectControl(state_dir_));
+  struct timeval tv {
+    kReplyTimeoutSeconds, 0
+  };
+  ::setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  BERTH_TRY_VOID(sendMessage(sock.get(), req.dump(), conn));
+  BERTH_TRY(std::string reply, recvMessage(sock.get(), nullptr));
+  BERTH_TRY(json j, parseReply(reply));
+  BERTH_TRY(pid_t pid, readPid(j, "pid"));
+  // The exit message may take as long as the process runs.
+  struct timeval none {
+    0, 0
+  };
+  ::setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  return ExecStarted{pid, std::move(sock)};
+}
+
+Result<ExecStatus> ShimClient::execStatus(const std::string& exec_id) {
+  BERTH_TRY(json j, call(state_dir_, {{"op", "exec_status"}, {"exec_id", exec_id}}));
+  ExecStatus s;
+  s.running = j.value("running", false);
+  s.exit_code = j.value("exit_code", 0);
+  return s;
+}
+
+Result<void> ShimClient::execResize(const std::string& exec_id, unsigned rows, unsigned cols) {
+  BERTH_TRY_VOID(call(
+      state_dir_, {{"op", "exec_resize"}, {"exec_id", exec_id}, {"rows", rows}, {"cols", cols}}));
+  return {};
+}
+
+Result<std::optional<int>> readExecExit(int exit_watch) {
+  BERTH_TRY(std::string msg, recvMessage(exit_watch, nullptr));
+  if (msg.empty()) return std::optional<int>();
+  BERTH_TRY(json j, parseReply(msg));
+  if (!j.value("exited", false)) return internalError("bad exec exit message from shim");
+  return std::optional<int>(j.value("exit_code", 0));
+}
+
+}  // namespace berth::shim

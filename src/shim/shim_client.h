@@ -53,6 +53,27 @@ struct AttachOptions {
   std::string detach_keys;  // "ctrl-p,ctrl-q" default; "" = default
 };
 
+// docker exec (protocol.h "exec").
+struct ExecStartOptions {
+  std::string exec_id;
+  std::string process_json;  // the oci::Process to run (processToJson)
+  bool privileged = false;   // run without the container's seccomp filter
+  bool stdin = false, stdout = false, stderr = false;
+  std::string detach_keys;  // with a tty and stdin; "" = ctrl-p,ctrl-q
+};
+
+struct ExecStarted {
+  pid_t pid = -1;
+  // Receives one message when the process has exited (read it with readExecExit), or EOF if
+  // the shim dies first.
+  UniqueFd exit_watch;
+};
+
+struct ExecStatus {
+  bool running = false;
+  int exit_code = 0;  // when not running
+};
+
 class ShimClient {
  public:
   // Spawns berth-shim (posix_spawn, no code run after fork in the caller), which daemonises
@@ -82,6 +103,12 @@ class ShimClient {
   // (OK when the shim is already gone). Conflict while the container is running. Returns once
   // the shim has deleted the container (the shim process may still be exiting).
   Result<void> shutdown();
+  // Starts an exec process. `conn` is the hijacked client connection the shim pumps the
+  // process's stdio to (-1 for a detached exec; the caller keeps its own copy).
+  Result<ExecStarted> exec(const ExecStartOptions& options, int conn);
+  // NotFound ("No such exec instance: <id>") when the shim does not know the exec.
+  Result<ExecStatus> execStatus(const std::string& exec_id);
+  Result<void> execResize(const std::string& exec_id, unsigned rows, unsigned cols);
   pid_t shimPid() const { return shim_pid_; }
   // A pidfd of the shim process (for the daemon's watcher; POLLIN when the shim exits).
   Result<UniqueFd> openPidfd() const;
@@ -99,5 +126,9 @@ class ShimClient {
 // The exit record the shim wrote (survives both the shim and a daemon restart); nullopt if the
 // container has not exited (or the shim never got that far).
 Result<std::optional<ExitRecord>> readExitRecord(const std::string& state_dir);
+
+// Reads an exec's exit message from ExecStarted::exit_watch: the exit code, nullopt on EOF
+// (the shim went away before the process was seen exiting).
+Result<std::optional<int>> readExecExit(int exit_watch);
 
 }  // namespace berth::shim

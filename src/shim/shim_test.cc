@@ -598,3 +598,152 @@ TEST_F(ShimTest, ShutdownBeforeStartDeletesCreatedContainer) {
 
 }  // namespace
 }  // namespace berth::shim
+
+// ---- exec (exec_session.h) ----
+
+namespace berth::shim {
+namespace {
+
+class ShimExecTest : public ShimTest {
+ protected:
+  // A started container running `sleep 100`.
+  ShimClient* startSleeper() {
+    writeSpec({"sleep", "100"});
+    ShimClient* c = spawn(options());
+    if (c == nullptr) return nullptr;
+    auto pid = c->start();
+    EXPECT_TRUE(pid.ok()) << pid.error().message();
+    return c;
+  }
+
+  std::string process(const std::vector<std::string>& args, bool tty = false) {
+    oci::Process p = *oci::defaultSpec(false).process;
+    p.args = args;
+    p.terminal = tty;
+    return oci::processToJson(p, false);
+  }
+
+  // The exit code from an exit watch connection.
+  std::optional<int> exitOf(ExecStarted& started) {
+    struct pollfd p {
+      started.exit_watch.get(), POLLIN, 0
+    };
+    EXPECT_EQ(::poll(&p, 1, 20000), 1) << "exec did not exit";
+    auto code = readExecExit(started.exit_watch.get());
+    EXPECT_TRUE(code.ok());
+    return code.ok() ? *code : std::nullopt;
+  }
+};
+
+TEST_F(ShimExecTest, PipesStdinHalfCloseAndExitCode) {
+  ShimClient* c = startSleeper();
+  ASSERT_NE(c, nullptr);
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+  UniqueFd ours(sp[0]), theirs(sp[1]);
+  ExecStartOptions o;
+  o.exec_id = randomId();
+  o.process_json = process({"sh", "-c", "cat; echo err >&2; exit 4"});
+  o.stdin = o.stdout = o.stderr = true;
+  auto started = c->exec(o, theirs.get());
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  theirs.reset();
+  EXPECT_GT(started->pid, 0);
+  auto running = c->execStatus(o.exec_id);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(::write(ours.get(), "hi\n", 3), 3);
+  ASSERT_EQ(::shutdown(ours.get(), SHUT_WR), 0);
+  std::string data = readAll(ours.get());
+  bool ok = false;
+  auto frames = parseFrames(data, &ok);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(streamOf(frames, 1), "hi\n");
+  EXPECT_EQ(streamOf(frames, 2), "err\n");
+  EXPECT_EQ(exitOf(*started), 4);
+  auto done = c->execStatus(o.exec_id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->running);
+  EXPECT_EQ(done->exit_code, 4);
+  // The same id cannot start twice; an unknown one is NotFound.
+  EXPECT_EQ(c->exec(o, -1).error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(c->execStatus("nope").error().code(), ErrorCode::kNotFound);
+  // Exec output does not go to the container's log.
+  EXPECT_TRUE(readLogLines(options().log_path).empty());
+}
+
+TEST_F(ShimExecTest, TtyRawOutputResizeAndDetached) {
+  ShimClient* c = startSleeper();
+  ASSERT_NE(c, nullptr);
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+  UniqueFd ours(sp[0]), theirs(sp[1]);
+  ExecStartOptions o;
+  o.exec_id = randomId();
+  o.process_json = process({"sh", "-c", "sleep 0.5; stty size; exit 2"}, true);
+  o.stdout = o.stderr = true;
+  auto started = c->exec(o, theirs.get());
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  theirs.reset();
+  ASSERT_TRUE(c->execResize(o.exec_id, 33, 77).ok());
+  EXPECT_EQ(readAll(ours.get()), "33 77\r\n");
+  EXPECT_EQ(exitOf(*started), 2);
+
+  // Detached: no connection, the exit is still reported.
+  ExecStartOptions d;
+  d.exec_id = randomId();
+  d.process_json = process({"sh", "-c", "exit 9"});
+  auto detached = c->exec(d, -1);
+  ASSERT_TRUE(detached.ok()) << detached.error().message();
+  EXPECT_EQ(exitOf(*detached), 9);
+
+  // A missing command fails the request with the runtime's error.
+  ExecStartOptions bad;
+  bad.exec_id = randomId();
+  bad.process_json = process({"no-such-command"});
+  auto failed = c->exec(bad, -1);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message().find("executable file not found"), std::string::npos)
+      << failed.error().message();
+}
+
+TEST_F(ShimExecTest, TtyDetachKeysLeaveTheProcessRunning) {
+  ShimClient* c = startSleeper();
+  ASSERT_NE(c, nullptr);
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+  UniqueFd ours(sp[0]), theirs(sp[1]);
+  ExecStartOptions o;
+  o.exec_id = randomId();
+  o.process_json = process({"sh", "-c", "read line; echo got $line; exit 6"}, true);
+  o.stdin = o.stdout = o.stderr = true;
+  o.detach_keys = "ctrl-x";
+  auto started = c->exec(o, theirs.get());
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  theirs.reset();
+  // ctrl-x detaches this client: its stream ends, the process keeps running.
+  ASSERT_EQ(::write(ours.get(), "\x18", 1), 1);
+  readAll(ours.get(), 5000);
+  auto status = c->execStatus(o.exec_id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->running);
+  // Killing the container ends it; the exit is still reported.
+  ASSERT_TRUE(c->kill(SIGKILL, true).ok());
+  EXPECT_EQ(exitOf(*started), 137);
+}
+
+TEST_F(ShimExecTest, ExecAfterExitIsConflict) {
+  writeSpec({"true"});
+  ShimClient* c = spawn(options());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->start().ok());
+  ASSERT_TRUE(waitExit(*c).has_value());
+  ExecStartOptions o;
+  o.exec_id = randomId();
+  o.process_json = process({"true"});
+  auto r = c->exec(o, -1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kConflict);
+}
+
+}  // namespace
+}  // namespace berth::shim
