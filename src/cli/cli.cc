@@ -334,6 +334,8 @@ const std::vector<CommandSpec>& commands() {
         rmiCommand(),       historyCommand(),      infoCommand(),
         versionCommand(),   systemPruneCommand(),  containerPruneCommand(),
         imagePruneCommand(),
+        pauseCommand(),     unpauseCommand(),      diffCommand(),
+        exportCommand(),    commitCommand(),       cpCommand(),
     };
     return all;
   }();

@@ -30,5 +30,11 @@ CommandSpec versionCommand();
 CommandSpec systemPruneCommand();
 CommandSpec containerPruneCommand();
 CommandSpec imagePruneCommand();
+CommandSpec pauseCommand();
+CommandSpec unpauseCommand();
+CommandSpec diffCommand();
+CommandSpec exportCommand();
+CommandSpec commitCommand();
+CommandSpec cpCommand();
 
 }  // namespace berth::cli

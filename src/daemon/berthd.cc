@@ -119,6 +119,7 @@ int runBerthd(const std::vector<std::string>& args) {
   api::Router router;
   api::routes::addSystemRoutes(router, system);
   api::routes::addContainerRoutes(router, *svc);
+  api::routes::addContainerFsRoutes(router, *svc);
   (*images)->addRoutes(router);
 
   api::HttpServerOptions server_options;

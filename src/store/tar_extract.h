@@ -53,6 +53,22 @@ struct ApplyOptions {
   // When set, the DiffID the uncompressed stream must have; a mismatch is DataLoss and nothing
   // is kept (for a new target).
   std::optional<Digest> expected_diff_id;
+  // docker cp (PUT /containers/{id}/archive) rather than a layer: ".wh." names are ordinary
+  // files and nothing is whited out (Docker's Untar, not its ApplyLayer).
+  bool plain_whiteouts = false;
+  // An entry for the root itself ("." or "./") changes nothing (Docker's Untar skips it, so
+  // `cp dir/. c:/tmp` leaves /tmp's owner and mode alone).
+  bool skip_root_entry = false;
+  // When set, every entry is owned by this uid:gid instead of the archive's (cp -a).
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> chown;
+  // Refuse to replace an existing directory with a non-directory and vice versa (cp's
+  // noOverwriteDirNonDir): InvalidArgument "cannot overwrite directory \"/a\" with
+  // non-directory \"/a\"" (names relative to the target, with a leading "/").
+  bool no_overwrite_dir_non_dir = false;
+  // Read the whole stream and run every check (names, devices, dir/non-dir overwrites, hardlink
+  // targets) without writing anything: a first pass over a spooled copy, so that a hostile or
+  // inconsistent archive is refused before the target is touched.
+  bool check_only = false;
 };
 
 struct LayerApplyStats {
@@ -75,6 +91,12 @@ Result<LayerApplyStats> applyLayer(int fd, const std::string& target_dir,
 Result<LayerApplyStats> applyLayer(const LayerReader& reader, const std::string& target_dir,
                                    const ApplyOptions& options);
 
+// Applies the stream into the open directory `root_fd` (not owned), in place (as applyLayer on an
+// existing target): on error the directory may be partly modified, so callers that need
+// all-or-nothing run a check_only pass over a spooled copy first.
+Result<LayerApplyStats> applyLayerAt(const LayerReader& reader, int root_fd,
+                                     const ApplyOptions& options);
+
 struct WriteOptions {
   // kOverlay: 0:0 character devices become ".wh.name" entries and opaque directories gain a
   // ".wh..wh..opq" entry; trusted.overlay.* xattrs are not written. kApplyInPlace: the tree is
@@ -87,5 +109,12 @@ struct WriteOptions {
 // mtimes truncated to seconds, hardlinks kept, only the security.capability xattr recorded (as
 // Docker does, so host labels do not leak into images). Sockets are skipped.
 Result<Digest> writeLayerTar(const std::string& dir, int out_fd, const WriteOptions& options = {});
+// Same for the open directory `dir_fd` (not owned).
+Result<Digest> writeLayerTarAt(int dir_fd, int out_fd, const WriteOptions& options = {});
+// docker cp's GET archive: writes the entry `name` of directory `dir_fd` ("." for dir_fd
+// itself; a symlink is written as a link, never followed) under the name `rebase` ("bar",
+// "bar/child", ...), a directory with its whole subtree. Same entry format as writeLayerTar.
+Result<void> writePathTar(int dir_fd, const std::string& name, const std::string& rebase,
+                          int out_fd, const WriteOptions& options = {});
 
 }  // namespace berth::store
