@@ -138,6 +138,7 @@ Result<std::string> resolveLocalPath(const std::string& path) {
 std::string rebase(const std::string& name, const std::string& old_base,
                    const std::string& new_base) {
   if (old_base.empty() || new_base.empty() || old_base == new_base) return name;
+  if (old_base == ".") return name == "." ? new_base : new_base + "/" + name;
   if (name == old_base) return new_base;
   if (name.starts_with(old_base + "/")) return new_base + name.substr(old_base.size());
   return name;
@@ -493,7 +494,7 @@ Result<int> copyFromContainer(Cli& cli, const std::string& container, std::strin
   if (exists && is_dir) {
     extract_dir = path;
   } else if (exists && src_is_dir) {
-    return invalidArgument("cannot copy a directory");
+    return invalidArgument("cannot copy directory");
   } else if (exists || src_is_dir) {
     extract_dir = dst_dir;
     to = dst_base;
@@ -580,7 +581,7 @@ Result<int> copyToContainer(Cli& cli, const std::string& container, std::string 
   if (exists && is_dir) {
     extract_dir = dst_path;
   } else if (exists && src_is_dir) {
-    return invalidArgument("cannot copy a directory");
+    return invalidArgument("cannot copy directory");
   } else if (exists || src_is_dir) {
     extract_dir = dst_dir;
     entry_name = dst_base;

@@ -323,6 +323,8 @@ Result<void> ContainerService::extractToContainer(const std::string& name, const
   store::ApplyOptions ao;
   ao.plain_whiteouts = true;
   ao.skip_root_entry = true;
+  ao.refuse_escaping_symlinks = true;
+  ao.display_root = cleanSlashPath(abs);
   ao.allow_devices = false;
   ao.no_overwrite_dir_non_dir = no_overwrite_dir_non_dir;
   if (copy_uid_gid) {

@@ -299,6 +299,15 @@ Result<void> Extractor::checkEntry(archive_entry* entry, const std::string& path
                              quoted(hardlink) + " escapes the layer root");
     }
   }
+  if (options_.refuse_escaping_symlinks && hardlink == nullptr && type == AE_IFLNK) {
+    const char* target = archive_entry_symlink(entry);
+    std::string t = target == nullptr ? std::string() : std::string(target);
+    if (!t.starts_with("/") && !cleanEntryPath(joinPath(parent, t)).ok()) {
+      std::string root = options_.display_root;
+      if (!root.ends_with("/")) root += "/";
+      return invalidArgument("invalid symlink " + quoted(root + path) + " -> " + quoted(t));
+    }
+  }
   const bool is_dir = hardlink == nullptr && type == AE_IFDIR;
   if (options_.no_overwrite_dir_non_dir) {
     if (auto it = planned_.find(path); it != planned_.end()) {

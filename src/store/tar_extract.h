@@ -69,6 +69,11 @@ struct ApplyOptions {
   // targets) without writing anything: a first pass over a spooled copy, so that a hostile or
   // inconsistent archive is refused before the target is touched.
   bool check_only = false;
+  // Refuse a relative symlink whose target climbs above the target directory, as Docker's Untar
+  // does for docker cp: InvalidArgument "invalid symlink \"<display_root>/a\" -> \"../..\"".
+  // (The extraction is contained either way; this mirrors Docker's refusal.)
+  bool refuse_escaping_symlinks = false;
+  std::string display_root = "/";  // how the target directory is named in messages
 };
 
 struct LayerApplyStats {

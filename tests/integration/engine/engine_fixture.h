@@ -81,6 +81,7 @@ class Daemon {
  public:
   struct Options {
     bool live_restore = false;  // dockerd only: --live-restore (berthd always keeps containers)
+    std::string binary;         // "" = the daemon under test (BERTH_TEST_DAEMON)
   };
   explicit Daemon(Options opts);
   ~Daemon();  // stop() + cleanup of the directory
