@@ -38,6 +38,11 @@ using nlohmann::json;
 
 namespace {
 
+bool isDirectory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 constexpr const char* kEmptyTarDiffId =
     "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
 
@@ -107,13 +112,39 @@ struct ContainerService::RootfsView {
     std::string rel;
     bool read_only = false;
   };
-  Result<Target> target(const std::string& abs) const {
+  // `abs` with its symlinks resolved inside the rootfs (all but a last element that is lstat'ed
+  // rather than followed, unless follow_last), so that a link into a mount lands in the mount,
+  // as with Docker's mounts on the rootfs. Unresolvable paths are kept as they are.
+  std::string resolveInRoot(const std::string& abs, bool follow_last) const {
+    ContainerPath p = splitContainerPath(abs);
+    std::string head = follow_last || p.base.empty() ? p.abs : p.dir;
+    std::string tail = follow_last ? std::string() : p.base;
+    UniqueFd fd(sys::openInRoot(root.get(), head.c_str(), O_PATH));
+    if (!fd) return p.abs;
+    std::string host = fdPath(fd.get());
+    std::string root_path = fdPath(root.get());
+    if (host != root_path && !host.starts_with(root_path + "/")) return p.abs;
+    std::string inside = host.substr(root_path.size());
+    if (tail.empty()) {
+      if (p.abs.ends_with("/.")) return (inside.empty() ? "" : inside) + "/.";
+      if (p.abs.ends_with("/") && !inside.empty()) return inside + "/";
+      return inside.empty() ? "/" : inside;
+    }
+    return inside + "/" + tail;
+  }
+
+  Result<Target> target(const std::string& given, bool follow_last) const {
+    std::string abs = resolveInRoot(given, follow_last);
     std::string clean = cleanSlashPath(abs);
     const MountPoint* best = nullptr;
+    size_t best_len = 0;
     for (const auto& m : mounts) {
       std::string dest = cleanSlashPath(m.Destination);
-      bool under = clean == dest || (clean.starts_with(dest) && clean[dest.size()] == '/');
-      if (under && (!best || dest.size() > cleanSlashPath(best->Destination).size())) best = &m;
+      bool under = clean == dest || (dest != "/" && clean.starts_with(dest + "/"));
+      if (under && (!best || dest.size() > best_len)) {
+        best = &m;
+        best_len = dest.size();
+      }
     }
     Target t;
     if (!best) {
@@ -122,13 +153,21 @@ struct ContainerService::RootfsView {
       t.read_only = read_only;
       return t;
     }
-    std::string dest = cleanSlashPath(best->Destination);
-    t.owned.reset(::open(best->Source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    std::string rest = abs.substr(std::min(abs.size(), best_len));
+    std::string src = cleanSlashPath(best->Source);
+    if (isDirectory(src)) {
+      t.owned.reset(::open(src.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      t.rel = rest;
+    } else {
+      // A file bind (/etc/hostname, /etc/hosts, /etc/resolv.conf): resolved in its directory.
+      std::string dir = src.substr(0, src.rfind('/'));
+      t.owned.reset(::open(dir.empty() ? "/" : dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      t.rel = src.substr(src.rfind('/')) + rest;
+    }
     if (!t.owned) {
       return errnoError("open bind mount source " + best->Source + " of " + best->Destination);
     }
     t.fd = t.owned.get();
-    t.rel = abs.substr(std::min(abs.size(), dest.size()));
     t.read_only = !best->RW;
     return t;
   }
@@ -143,6 +182,16 @@ Result<std::unique_ptr<ContainerService::RootfsView>> ContainerService::openRoot
   const Container& c = entry->c;
   view->id = c.ID;
   view->mounts = c.Mounts;
+  // The files Docker bind-mounts into every container are what cp sees there.
+  for (const auto& [source, dest] : {std::pair{c.HostnamePath, "/etc/hostname"},
+                                     std::pair{c.HostsPath, "/etc/hosts"},
+                                     std::pair{c.ResolvConfPath, "/etc/resolv.conf"}}) {
+    if (source.empty() || !pathExists(source)) continue;
+    MountPoint m;
+    m.Source = source;
+    m.Destination = dest;
+    view->mounts.push_back(m);
+  }
   view->config = c.Config;
   view->record = c;
   view->read_only = c.HostConfig.ReadonlyRootfs;
@@ -277,9 +326,9 @@ Result<routes::ContainerPathStatResult> ContainerService::statContainerPath(
   BERTH_TRY(auto entry, find(name));
   BERTH_TRY(auto view, openRootfs(entry));
   std::string abs = splitContainerPath(path).abs;
-  BERTH_TRY(auto target, view->target(abs));
+  BERTH_TRY(auto target, view->target(abs, false));
   BERTH_TRY(Located loc, locate(target.fd, target.rel, path, name));
-  if (target.fd != view->root.get() && target.rel.empty()) loc.stat.name = slashBase(abs);
+  loc.stat.name = slashBase(abs);
   return routes::ContainerPathStatResult{pathStatHeader(loc.stat)};
 }
 
@@ -289,7 +338,7 @@ Result<void> ContainerService::archiveContainerPath(
   BERTH_TRY(auto entry, find(name));
   BERTH_TRY(auto view, openRootfs(entry));
   std::string abs = splitContainerPath(path).abs;
-  BERTH_TRY(auto target, view->target(abs));
+  BERTH_TRY(auto target, view->target(abs, false));
   BERTH_TRY(Located loc, locate(target.fd, target.rel, path, name));
   std::string rebase = slashBase(abs);
   if (rebase == "/") rebase = ".";
@@ -306,7 +355,7 @@ Result<void> ContainerService::extractToContainer(const std::string& name, const
   BERTH_TRY(auto entry, find(name));
   BERTH_TRY(auto view, openRootfs(entry));
   std::string abs = splitContainerPath(path).abs;
-  BERTH_TRY(auto target, view->target(abs));
+  BERTH_TRY(auto target, view->target(abs, true));
   // The destination is resolved entirely, a final symlink included (so a link to a directory
   // can be extracted into), and must be a directory.
   UniqueFd dir(sys::openInRoot(target.fd, target.rel.c_str(), O_RDONLY | O_DIRECTORY));
