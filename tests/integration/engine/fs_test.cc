@@ -454,5 +454,44 @@ TEST_P(FsTest, SaveLoadRoundTripWithTheOtherDaemon) {
   other.stop();
 }
 
+TEST_P(FsTest, CopyResolvesBindMountsOfTheContainer) {
+  fs::create_directories(local("bind"));
+  writeLocal("bind/host.txt", "from the host\n");
+  writeLocal("in.txt", "into the bind\n");
+  std::string c = runDetached({"-v", local("bind") + ":/mnt/data"}, {"sleep", "1000"});
+  ASSERT_FALSE(HasFatalFailure());
+  ProcResult r = cli({"cp", c + ":/mnt/data/host.txt", local("out.txt")});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(readFileOrEmpty(local("out.txt")), "from the host\n");
+  r = cli({"cp", local("in.txt"), c + ":/mnt/data/"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(readFileOrEmpty(local("bind/in.txt")), "into the bind\n");
+  EXPECT_FALSE(fs::exists(mergedDir(c) + "/mnt/data/in.txt"));
+}
+
+class FsRestartTest : public EngineTest {
+ protected:
+  bool wantsOwnDaemon() const override { return true; }
+};
+BERTH_ENGINE_SUITE(FsRestartTest);
+
+TEST_P(FsRestartTest, PausedStaysPausedAcrossADaemonRestart) {
+  std::string c = runDetached({}, {"sleep", "1000"});
+  ASSERT_FALSE(HasFatalFailure());
+  ProcResult r = cli({"pause", c});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_TRUE(daemon()->stop()) << daemon()->logTail();
+  std::string error;
+  ASSERT_TRUE(daemon()->start(&error)) << error;
+  Json j = inspect(c);
+  EXPECT_EQ(j["State"]["Status"], "paused") << j.dump();
+  EXPECT_EQ(j["State"]["Paused"], true);
+  r = cli({"unpause", c});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(inspect(c)["State"]["Status"], "running");
+  r = cli({"rm", "-f", c});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+}
+
 }  // namespace
 }  // namespace berth::e2e::engine
