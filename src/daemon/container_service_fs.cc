@@ -451,6 +451,30 @@ Result<void> ContainerService::exportContainer(const std::string& name, int out_
 // ---------------------------------------------------------------------------------------------
 // commit
 
+namespace {
+
+// vfs keeps no upper dir: the changes against the image's tree become the layer tar.
+Result<void> vfsDiffOf(ImageService& images, const std::string& id, int out_fd) {
+  auto& layers = images.layers();
+  auto& driver = layers.driver();
+  BERTH_TRY(store::RwLayerInfo rw, layers.getRwLayer(id));
+  std::string base = "/nonexistent-berth-base";
+  if (rw.parent) {
+    BERTH_TRY(store::LayerInfo parent, layers.get(*rw.parent));
+    base = driver.diffDir(parent.cache_id);
+  }
+  std::string tree = driver.diffDir(rw.cache_id);
+  BERTH_TRY(auto changes, treeChanges(tree, base));
+  std::vector<store::TarChange> entries;
+  for (const auto& c : changes) entries.push_back({c.path, c.kind == ChangeKind::kDeleted});
+  UniqueFd root(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return errnoError("open " + tree);
+  BERTH_TRY_VOID(store::writeChangesTar(root.get(), entries, out_fd));
+  return {};
+}
+
+}  // namespace
+
 Result<std::string> ContainerService::commitContainer(const routes::ContainerCommitOptions& o) {
   BERTH_TRY(auto entry, find(o.container));
   std::unique_lock lock(entry->mu);
@@ -504,8 +528,12 @@ Result<std::string> ContainerService::commitContainer(const routes::ContainerCom
         }
       }
     });
-    BERTH_TRY_VOID_CTX(images_->layers().diffRwLayer(c.ID, diff.get()),
-                       "commit container " + c.ID);
+    if (images_->layers().driver().name() == "vfs") {
+      BERTH_TRY_VOID_CTX(vfsDiffOf(*images_, c.ID, diff.get()), "commit container " + c.ID);
+    } else {
+      BERTH_TRY_VOID_CTX(images_->layers().diffRwLayer(c.ID, diff.get()),
+                         "commit container " + c.ID);
+    }
   }
   lock.unlock();
   BERTH_TRY_VOID(rewind(diff.get()));

@@ -187,5 +187,27 @@ TEST(TarCopyTest, WritePathTarRebasesNames) {
   EXPECT_EQ(t.find("root:"), std::string::npos);
 }
 
+TEST(TarCopyTest, ChangesTarWritesEntriesAndWhiteouts) {
+  TempDir dir;
+  ASSERT_TRUE(makeDirs(dir / "etc/deep").ok());
+  ASSERT_TRUE(writeFile(dir / "etc/a", "a").ok());
+  ASSERT_TRUE(writeFile(dir / "etc/deep/untouched", "u").ok());
+  ASSERT_EQ(::symlink("/", (dir / "esc").c_str()), 0);
+  UniqueFd root(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd out(::memfd_create("tar", MFD_CLOEXEC));
+  auto digest = writeChangesTar(root.get(),
+                                {{"/etc", false}, {"/etc/a", false}, {"/gone", true},
+                                 {"/etc/old", true}, {"/esc", false}},
+                                out.get());
+  ASSERT_TRUE(digest.ok()) << digest.error().message();
+  std::string tar = testing::readFd(out.get());
+  EXPECT_EQ(entryNames(tar),
+            (std::vector<std::string>{"etc/", "etc/a", ".wh.gone", "etc/.wh.old", "esc"}));
+  EXPECT_EQ(digest->str(), sha256Digest(tar).str());
+  // A path through a symlink resolves inside the root, never on the host.
+  auto bad = writeChangesTar(root.get(), {{"/esc/etc/passwd", false}}, out.get());
+  EXPECT_FALSE(bad.ok());
+}
+
 }  // namespace
 }  // namespace berth::store

@@ -768,6 +768,14 @@ class TreeWriter {
 
   Result<void> writeDir(int dir_fd, const std::string& rel);
   Result<void> writeOne(int dir_fd, const std::string& name, const std::string& rel);
+  // An empty regular file entry named `rel` (a ".wh." whiteout).
+  Result<void> writeWhiteout(const std::string& rel) {
+    EntryPtr entry(archive_entry_new());
+    archive_entry_set_pathname(entry.get(), rel.c_str());
+    archive_entry_set_mode(entry.get(), AE_IFREG | 0600);
+    archive_entry_set_size(entry.get(), 0);
+    return writeHeader(entry.get(), rel);
+  }
 
  private:
   Result<void> writeHeader(archive_entry* entry, const std::string& rel);
@@ -857,6 +865,7 @@ Result<void> TreeWriter::writeOne(int dir_fd, const std::string& name, const std
   }
   if (S_ISDIR(st.st_mode)) {
     BERTH_TRY_VOID(writeHeader(entry.get(), rel));
+    if (!options_.recursive) return {};
     if (overlay) {
       char value[8];
       ssize_t n = ::fgetxattr(fd.get(), kOverlayOpaqueXattr, value, sizeof value);
@@ -929,6 +938,28 @@ Result<void> writePathTar(int dir_fd, const std::string& name, const std::string
   WriteContext ctx;
   return writeTarWith(out_fd, options, ctx,
                       [&](TreeWriter& w) { return w.writeOne(dir_fd, name, rebase); });
+}
+
+Result<Digest> writeChangesTar(int root_fd, const std::vector<TarChange>& changes, int out_fd) {
+  WriteOptions options;
+  options.whiteouts = WhiteoutFormat::kApplyInPlace;
+  options.recursive = false;
+  WriteContext ctx;
+  BERTH_TRY_VOID(writeTarWith(out_fd, options, ctx, [&](TreeWriter& w) -> Result<void> {
+    for (const auto& c : changes) {
+      BERTH_TRY(std::string path, cleanEntryPath(c.path));
+      if (path.empty()) continue;
+      auto [parent, base] = splitParent(path);
+      if (c.deleted) {
+        BERTH_TRY_VOID(w.writeWhiteout(joinPath(parent, std::string(kWhiteoutPrefix) + base)));
+        continue;
+      }
+      BERTH_TRY_CTX(UniqueFd dir, openDirInRoot(root_fd, parent), "write " + path);
+      BERTH_TRY_VOID(w.writeOne(dir.get(), base, path));
+    }
+    return {};
+  }));
+  return Digest{"sha256", ctx.hasher.finishHex()};
 }
 
 Result<Digest> writeLayerTarAt(int dir_fd, int out_fd, const WriteOptions& options) {

@@ -31,6 +31,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/digest.h"
 #include "base/result.h"
@@ -107,7 +108,21 @@ struct WriteOptions {
   // ".wh..wh..opq" entry; trusted.overlay.* xattrs are not written. kApplyInPlace: the tree is
   // written as it is (a vfs layer or an exported rootfs has no whiteouts).
   WhiteoutFormat whiteouts = WhiteoutFormat::kOverlay;
+  // false: a directory is written without its children (writeChangesTar).
+  bool recursive = true;
 };
+
+// One entry of a changes tar: a path (root-relative, "etc/passwd") written from the tree, or a
+// deletion written as its ".wh." whiteout.
+struct TarChange {
+  std::string path;
+  bool deleted = false;
+};
+
+// Writes `changes` of the tree open as `root_fd` as a layer tar (each path's parent resolved
+// inside the root; directories without their children) and returns its DiffID. For drivers
+// without an upper dir (vfs): the caller computes the changes against the parent tree.
+Result<Digest> writeChangesTar(int root_fd, const std::vector<TarChange>& changes, int out_fd);
 
 // Writes `dir` as an uncompressed PAX tar to `out_fd` (not owned) and returns its sha256 (the
 // DiffID). Names are relative ("etc/passwd", directories end in "/"), children sorted by name,
