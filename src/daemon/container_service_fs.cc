@@ -466,7 +466,9 @@ Result<void> vfsDiffOf(ImageService& images, const std::string& id, int out_fd) 
   std::string tree = driver.diffDir(rw.cache_id);
   BERTH_TRY(auto changes, treeChanges(tree, base));
   std::vector<store::TarChange> entries;
-  for (const auto& c : changes) entries.push_back({c.path, c.kind == ChangeKind::kDeleted});
+  for (const auto& c : withoutInitStubs(std::move(changes))) {
+    entries.push_back({c.path, c.kind == ChangeKind::kDeleted});
+  }
   UniqueFd root(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) return errnoError("open " + tree);
   BERTH_TRY_VOID(store::writeChangesTar(root.get(), entries, out_fd));
@@ -531,8 +533,15 @@ Result<std::string> ContainerService::commitContainer(const routes::ContainerCom
     if (images_->layers().driver().name() == "vfs") {
       BERTH_TRY_VOID_CTX(vfsDiffOf(*images_, c.ID, diff.get()), "commit container " + c.ID);
     } else {
-      BERTH_TRY_VOID_CTX(images_->layers().diffRwLayer(c.ID, diff.get()),
-                         "commit container " + c.ID);
+      // The overlay upper dir as a layer tar, without the mount-point stubs berth made for the
+      // files it bind-mounts (Docker keeps those in its init layer, out of commits).
+      BERTH_TRY(store::RwLayerInfo rw, images_->layers().getRwLayer(c.ID));
+      store::WriteOptions wo;
+      wo.whiteouts = store::WhiteoutFormat::kOverlay;
+      wo.skip_empty_files = {"etc/hostname", "etc/hosts", "etc/resolv.conf", ".dockerenv"};
+      BERTH_TRY_VOID_CTX(
+          store::writeLayerTar(images_->layers().driver().diffDir(rw.cache_id), diff.get(), wo),
+          "commit container " + c.ID);
     }
   }
   lock.unlock();

@@ -808,6 +808,11 @@ Result<void> TreeWriter::writeOne(int dir_fd, const std::string& name, const std
     return errnoError("stat " + rel);
   }
   if (S_ISSOCK(st.st_mode)) return {};
+  if (S_ISREG(st.st_mode) && st.st_size == 0 &&
+      std::find(options_.skip_empty_files.begin(), options_.skip_empty_files.end(), rel) !=
+          options_.skip_empty_files.end()) {
+    return {};
+  }
   const bool overlay = options_.whiteouts == WhiteoutFormat::kOverlay;
   EntryPtr entry(archive_entry_new());
   archive_entry_set_pathname(entry.get(), rel.c_str());

@@ -110,6 +110,9 @@ struct WriteOptions {
   WhiteoutFormat whiteouts = WhiteoutFormat::kOverlay;
   // false: a directory is written without its children (writeChangesTar).
   bool recursive = true;
+  // Root-relative paths ("etc/hostname") left out when they are empty regular files: the mount
+  // points berth creates for every container, which Docker keeps in its init layer (commit).
+  std::vector<std::string> skip_empty_files;
 };
 
 // One entry of a changes tar: a path (root-relative, "etc/passwd") written from the tree, or a

@@ -394,6 +394,21 @@ TEST_P(FsTest, CommitMakesARunnableImageWithTheNewConfig) {
   EXPECT_EQ(r.out, "committed\nbar 1\n/tmp\n") << r.describe();
   EXPECT_NE(r.err.find("No such file"), std::string::npos) << r.describe();
 
+  // The new layer holds the container's changes, not the files the daemon mounts.
+  ASSERT_EQ(docker({"save", "-o", local("img.tar"), image + ":v1"}).exit_code, 0);
+  ProcResult manifest = runCommand({"tar", "-xOf", local("img.tar"), "manifest.json"});
+  Json mj = Json::parse(manifest.out, nullptr, false);
+  ASSERT_TRUE(mj.is_array() && !mj.empty()) << manifest.describe();
+  std::string top = mj[0]["Layers"].back().get<std::string>();
+  ProcResult layer = runCommand({"sh", "-c", "tar -xOf '" + local("img.tar") + "' '" + top +
+                                                 "' | tar -t"});
+  ASSERT_EQ(layer.exit_code, 0) << layer.describe();
+  auto entries = splitLines(layer.out);
+  EXPECT_TRUE(has(entries, "c.txt")) << layer.out;
+  EXPECT_TRUE(has(entries, "etc/.wh.group")) << layer.out;
+  EXPECT_FALSE(has(entries, "etc/hostname")) << layer.out;
+  EXPECT_FALSE(has(entries, "etc/resolv.conf")) << layer.out;
+
   r = cli({"history", "--format", "{{.Comment}}", image + ":v1"});
   EXPECT_EQ(splitLines(r.out).at(0), "a message") << r.describe();
 
