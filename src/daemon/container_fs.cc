@@ -240,7 +240,8 @@ uint32_t goFileMode(mode_t m) {
 }
 
 std::string pathStatJson(const PathStat& s) {
-  json j = {{"name", s.name},
+  // Docker's field order (types.ContainerPathStat).
+  nlohmann::ordered_json j = {{"name", s.name},
             {"size", s.size},
             {"mode", s.mode},
             {"mtime", formatRfc3339Nano(s.mtime_nanos)},

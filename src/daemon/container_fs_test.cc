@@ -94,6 +94,7 @@ TEST(ContainerFsTest, StatHeaderIsBase64OfDockersJson) {
   EXPECT_EQ(j["mtime"], "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(j["linkTarget"], "");
   EXPECT_EQ(pathStatHeader(s), base64Encode(pathStatJson(s)));
+  EXPECT_EQ(pathStatJson(s).substr(0, 8), "{\"name\":");  // Docker's field order
 }
 
 TEST(ContainerFsTest, OverlayChangesInDockersOrder) {

@@ -159,7 +159,7 @@ void addContainerFsRoutes(Router& router, ContainerFsBackend& backend) {
   router.add("GET", "/containers/{name}/changes", [b](Request& r, ResponseWriter& w) {
     auto changes = b->containerChanges(name(r));
     if (!changes) return void(w.sendError(changes.error()));
-    json out = json::array();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& c : *changes) out.push_back({{"Path", c.path}, {"Kind", c.kind}});
     w.sendJson(200, changes->empty() ? "null" : out.dump());
   });
