@@ -522,11 +522,14 @@ Result<std::string> ContainerService::commitContainer(const routes::ContainerCom
     if (o.pause && c.State.Running && !c.State.Paused && entry->shim) {
       BERTH_TRY_VOID_CTX(rt.pause(c.ID), "pause container " + c.ID + " for commit");
       paused_here = true;
+      publish(c, "pause");  // as Docker's commit, which pauses through containerPause
     }
     ScopeGuard thaw([&] {
       if (paused_here) {
         if (auto r = rt.resume(c.ID); !r) {
           log::warn("unpause " + c.ID + " after commit: " + r.error().message());
+        } else {
+          publish(c, "unpause");
         }
       }
     });

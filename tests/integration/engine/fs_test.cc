@@ -375,7 +375,11 @@ TEST_P(FsTest, CommitMakesARunnableImageWithTheNewConfig) {
   EXPECT_TRUE(std::regex_match(trim(r.out), std::regex("sha256:[0-9a-f]{64}"))) << r.out;
   // The container kept running (it was paused only during the commit).
   EXPECT_EQ(inspect(c)["State"]["Status"], "running");
-  EXPECT_TRUE(has(actions(c, since), "commit"));
+  auto acts = actions(c, since);
+  EXPECT_TRUE(has(acts, "commit"));
+  // Paused during the commit (pause=true by default), as Docker.
+  EXPECT_TRUE(has(acts, "pause"));
+  EXPECT_TRUE(has(acts, "unpause"));
 
   Json img = Json::parse(docker({"image", "inspect", image + ":v1"}).out, nullptr, false);
   ASSERT_TRUE(img.is_array() && !img.empty());
