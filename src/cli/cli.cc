@@ -365,6 +365,8 @@ const std::vector<CommandSpec>& commands() {
         versionCommand(),   systemPruneCommand(),  containerPruneCommand(),
         imagePruneCommand(),
         execCommand(),      topCommand(),          renameCommand(),
+        pauseCommand(),     unpauseCommand(),      diffCommand(),
+        exportCommand(),    commitCommand(),       cpCommand(),
     };
     return all;
   }();

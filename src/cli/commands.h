@@ -33,5 +33,11 @@ CommandSpec imagePruneCommand();
 CommandSpec execCommand();
 CommandSpec topCommand();
 CommandSpec renameCommand();
+CommandSpec pauseCommand();
+CommandSpec unpauseCommand();
+CommandSpec diffCommand();
+CommandSpec exportCommand();
+CommandSpec commitCommand();
+CommandSpec cpCommand();
 
 }  // namespace berth::cli

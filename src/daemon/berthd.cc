@@ -124,6 +124,7 @@ int runBerthd(const std::vector<std::string>& args) {
   api::routes::addSystemRoutes(router, system);
   api::routes::addContainerRoutes(router, *svc);
   api::routes::addExecRoutes(router, **execs);
+  api::routes::addContainerFsRoutes(router, *svc);
   (*images)->addRoutes(router);
 
   api::HttpServerOptions server_options;

@@ -64,7 +64,7 @@ std::string statusText(const Container& c) {
   int64_t now = nowNanos();
   if (s.Running) {
     auto started = parseRfc3339Nano(s.StartedAt).value_or(now);
-    return "Up " + humanDuration(now - started);
+    return "Up " + humanDuration(now - started) + (s.Paused ? " (Paused)" : "");
   }
   if (s.Status == "exited") {
     auto finished = parseRfc3339Nano(s.FinishedAt).value_or(now);
@@ -619,6 +619,7 @@ Result<bool> ContainerService::stopLocked(const std::shared_ptr<Entry>& entry,
   if (auto r = entry->shim->kill(sig, false); !r) {
     log::warn("stop " + c.ID + ": " + r.error().message());
   }
+  thawAfterKill(*entry);
   auto exited = [&] { return entry->exits != exits; };
   bool done = seconds < 0 ? (entry->cv.wait(lock, exited), true)
                           : entry->cv.wait_for(lock, std::chrono::seconds(seconds), exited);
@@ -658,6 +659,7 @@ Result<void> ContainerService::killContainer(const std::string& name, const std:
   }
   BERTH_TRY_VOID(entry->shim->kill(sig, false));
   publish(entry->c, "kill", {{"signal", std::to_string(sig)}});
+  thawAfterKill(*entry);
   return {};
 }
 

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/routes/container_fs_backend.h"
 #include "api/routes/containers_backend.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -42,7 +43,8 @@ struct ContainerServiceOptions {
   int log_max_files = 1;
 };
 
-class ContainerService : public api::routes::ContainersBackend {
+class ContainerService : public api::routes::ContainersBackend,
+                         public api::routes::ContainerFsBackend {
  public:
   // Loads every container record, reconnects to the shims of running ones (or marks them
   // exited with the code their shim recorded, 255 when none), and starts the watcher thread.
@@ -100,8 +102,25 @@ class ContainerService : public api::routes::ContainersBackend {
   void setExecIdsSource(std::function<std::vector<std::string>(const std::string& id)> source) {
     exec_ids_ = std::move(source);
   }
+  // --- ContainerFsBackend (container_service_fs.cc).
+  Result<void> pauseContainer(const std::string& name) override;
+  Result<void> unpauseContainer(const std::string& name) override;
+  Result<api::routes::ContainerPathStatResult> statContainerPath(const std::string& name,
+                                                                 const std::string& path) override;
+  Result<void> archiveContainerPath(
+      const std::string& name, const std::string& path,
+      const std::function<void(const api::routes::ContainerPathStatResult&)>& begin,
+      int out_fd) override;
+  Result<void> extractToContainer(const std::string& name, const std::string& path,
+                                  bool no_overwrite_dir_non_dir, bool copy_uid_gid,
+                                  const api::routes::FsByteReader& body) override;
+  Result<std::vector<api::routes::ContainerChangeItem>> containerChanges(
+      const std::string& name) override;
+  Result<void> exportContainer(const std::string& name, int out_fd) override;
+  Result<std::string> commitContainer(const api::routes::ContainerCommitOptions& options) override;
 
  private:
+  struct RootfsView;  // container_service_fs.cc
   struct PendingAttach {
     UniqueFd conn;
     shim::AttachOptions options;
@@ -143,6 +162,10 @@ class ContainerService : public api::routes::ContainersBackend {
   bool markExited(Entry& entry, const shim::ExitRecord& record, const std::string& error);
   void handleExit(const std::string& id);
   void autoRemove(const std::string& id);
+  // A kill or stop of a paused container thaws it after signalling, as Docker does, so the
+  // signal is delivered. REQUIRES: entry.mu held.
+  void thawAfterKill(Entry& entry);
+  Result<std::unique_ptr<RootfsView>> openRootfs(const std::shared_ptr<Entry>& entry);
 
   Result<void> loadAll();
   Result<void> watch(const std::string& id, const shim::ShimClient& shim);

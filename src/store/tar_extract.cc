@@ -250,6 +250,9 @@ class Extractor {
   Result<void> applyWhiteout(const std::string& path, const std::string& parent,
                              const std::string& base);
   Result<void> clearOpaque(int dir_fd, const std::string& dir_path);
+  Result<void> checkEntry(archive_entry* entry, const std::string& path, const std::string& parent,
+                          const std::string& base);
+  Result<void> checkOverwrite(mode_t existing, bool entry_is_dir, const std::string& path);
   Result<void> writeRegular(archive* a, archive_entry* entry, int parent_fd,
                             const std::string& name, const std::string& path);
   Result<void> applyXattrs(archive_entry* entry, int fd, int parent_fd, const std::string& name,
@@ -260,7 +263,65 @@ class Extractor {
   LayerApplyStats* stats_;
   std::unordered_set<std::string> unpacked_;
   std::vector<DirTimes> dir_times_;
+  // check_only: what earlier entries would have made (path → is a directory).
+  std::map<std::string, bool> planned_;
 };
+
+Result<void> Extractor::checkOverwrite(mode_t existing, bool entry_is_dir,
+                                       const std::string& path) {
+  std::string shown = quoted("/" + path);
+  if (S_ISDIR(existing) && !entry_is_dir) {
+    return invalidArgument("cannot overwrite directory " + shown + " with non-directory " + shown);
+  }
+  if (!S_ISDIR(existing) && entry_is_dir) {
+    return invalidArgument("cannot overwrite non-directory " + shown + " with directory " + shown);
+  }
+  return {};
+}
+
+// The checks of apply() without writing: the entry's parent is looked up (inside the root) in
+// the target as it is, or among the entries planned before it.
+Result<void> Extractor::checkEntry(archive_entry* entry, const std::string& path,
+                                   const std::string& parent, const std::string& base) {
+  const char* raw_name = archive_entry_pathname(entry);
+  const mode_t type = archive_entry_filetype(entry);
+  const char* hardlink = archive_entry_hardlink(entry);
+  if (type == AE_IFSOCK) return {};
+  const bool is_device = hardlink == nullptr && (type == AE_IFCHR || type == AE_IFBLK);
+  if (is_device && !options_.allow_devices) {
+    return Error(ErrorCode::kForbidden,
+                 "refusing to extract device node " + quoted(raw_name) + ": devices not allowed");
+  }
+  if (hardlink != nullptr) {
+    auto target = cleanEntryPath(hardlink);
+    if (!target.ok() || target->empty()) {
+      return invalidArgument("refusing to extract " + quoted(raw_name) + ": hardlink target " +
+                             quoted(hardlink) + " escapes the layer root");
+    }
+  }
+  if (options_.refuse_escaping_symlinks && hardlink == nullptr && type == AE_IFLNK) {
+    const char* target = archive_entry_symlink(entry);
+    std::string t = target == nullptr ? std::string() : std::string(target);
+    if (!t.starts_with("/") && !cleanEntryPath(joinPath(parent, t)).ok()) {
+      std::string root = options_.display_root;
+      if (!root.ends_with("/")) root += "/";
+      return invalidArgument("invalid symlink " + quoted(root + path) + " -> " + quoted(t));
+    }
+  }
+  const bool is_dir = hardlink == nullptr && type == AE_IFDIR;
+  if (options_.no_overwrite_dir_non_dir) {
+    if (auto it = planned_.find(path); it != planned_.end()) {
+      BERTH_TRY_VOID(checkOverwrite(it->second ? S_IFDIR : S_IFREG, is_dir, path));
+    } else if (auto dir = openDirInRoot(root_fd_, parent); dir.ok()) {
+      struct stat existing;
+      if (::fstatat(dir->get(), base.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+        BERTH_TRY_VOID(checkOverwrite(existing.st_mode, is_dir, path));
+      }
+    }
+  }
+  planned_[path] = is_dir;
+  return {};
+}
 
 void entryTimes(archive_entry* entry, timespec times[2]) {
   times[1].tv_sec = archive_entry_mtime(entry);
@@ -287,8 +348,9 @@ Result<void> Extractor::apply(archive* a, archive_entry* entry) {
       return invalidArgument("refusing to extract " + quoted(raw_name) +
                              ": the layer root must stay a directory");
     }
-    if (::fchown(root_fd_, static_cast<uid_t>(archive_entry_uid(entry)),
-                 static_cast<gid_t>(archive_entry_gid(entry))) != 0 ||
+    if (options_.check_only || options_.skip_root_entry) return {};
+    if (::fchown(root_fd_, options_.chown ? options_.chown->first : archive_entry_uid(entry),
+                 options_.chown ? options_.chown->second : archive_entry_gid(entry)) != 0 ||
         ::fchmod(root_fd_, archive_entry_perm(entry) & 07777) != 0) {
       return errnoError("set owner and mode of the layer root");
     }
@@ -300,7 +362,10 @@ Result<void> Extractor::apply(archive* a, archive_entry* entry) {
   }
 
   auto [parent, base] = splitParent(path);
-  if (base.starts_with(kWhiteoutPrefix)) return applyWhiteout(path, parent, base);
+  if (!options_.plain_whiteouts && base.starts_with(kWhiteoutPrefix)) {
+    if (options_.check_only) return {};
+    return applyWhiteout(path, parent, base);
+  }
 
   if (type == AE_IFSOCK) {
     ++stats_->skipped;
@@ -312,6 +377,7 @@ Result<void> Extractor::apply(archive* a, archive_entry* entry) {
                  "refusing to extract device node " + quoted(raw_name) + ": devices not allowed");
   }
 
+  if (options_.check_only) return checkEntry(entry, path, parent, base);
   BERTH_TRY_CTX(UniqueFd parent_fd, makeDirInRoot(root_fd_, parent), "extract " + quoted(raw_name));
   auto fail = [&](std::string_view what) { return errnoError(std::string(what) + " " + path); };
   const char* name = base.c_str();
@@ -320,6 +386,9 @@ Result<void> Extractor::apply(archive* a, archive_entry* entry) {
   struct stat existing;
   bool exists = ::fstatat(dfd, name, &existing, AT_SYMLINK_NOFOLLOW) == 0;
   bool merge_dir = exists && S_ISDIR(existing.st_mode) && hardlink == nullptr && type == AE_IFDIR;
+  if (exists && options_.no_overwrite_dir_non_dir) {
+    BERTH_TRY_VOID(checkOverwrite(existing.st_mode, hardlink == nullptr && type == AE_IFDIR, path));
+  }
   // ".wh.d" followed by a directory "d" in one layer: the new directory must hide the lower
   // one, which overlayfs expresses with an opaque directory, not by dropping the whiteout.
   bool replaces_whiteout = options_.whiteouts == WhiteoutFormat::kOverlay && exists &&
@@ -327,8 +396,10 @@ Result<void> Extractor::apply(archive* a, archive_entry* entry) {
   if (exists && !merge_dir) BERTH_TRY_VOID_CTX(removeAt(dfd, base), "replace " + path);
   unpacked_.insert(path);
 
-  const uid_t uid = static_cast<uid_t>(archive_entry_uid(entry));
-  const gid_t gid = static_cast<gid_t>(archive_entry_gid(entry));
+  const uid_t uid =
+      options_.chown ? options_.chown->first : static_cast<uid_t>(archive_entry_uid(entry));
+  const gid_t gid =
+      options_.chown ? options_.chown->second : static_cast<gid_t>(archive_entry_gid(entry));
   const mode_t perm = archive_entry_perm(entry) & 07777;
   timespec times[2];
   entryTimes(entry, times);
@@ -419,8 +490,11 @@ Result<void> Extractor::writeRegular(archive* a, archive_entry* entry, int paren
     return errnoError("truncate " + path);
   }
   // chown before chmod and xattrs: chown clears setuid bits and file capabilities.
-  if (::fchown(fd.get(), static_cast<uid_t>(archive_entry_uid(entry)),
-               static_cast<gid_t>(archive_entry_gid(entry))) != 0) {
+  if (::fchown(fd.get(),
+               options_.chown ? options_.chown->first
+                              : static_cast<uid_t>(archive_entry_uid(entry)),
+               options_.chown ? options_.chown->second
+                              : static_cast<gid_t>(archive_entry_gid(entry))) != 0) {
     return errnoError("chown " + path);
   }
   if (::fchmod(fd.get(), archive_entry_perm(entry) & 07777) != 0)
@@ -586,6 +660,7 @@ Result<LayerApplyStats> extractStream(const LayerReader& reader, int root_fd,
     if (r < ARCHIVE_WARN) return streamError(tar.get(), "read layer tar");
     BERTH_TRY_VOID(extractor.apply(tar.get(), entry));
   }
+  if (options.check_only) return stats;
   while (true) {
     la_ssize_t n = archive_read_data(raw.get(), ctx.tar_buf.data(), ctx.tar_buf.size());
     if (n < 0) return streamError(raw.get(), "read layer tar");
@@ -615,6 +690,11 @@ Result<LayerApplyStats> applyLayer(int fd, const std::string& target_dir,
     }
   };
   return applyLayer(reader, target_dir, options);
+}
+
+Result<LayerApplyStats> applyLayerAt(const LayerReader& reader, int root_fd,
+                                     const ApplyOptions& options) {
+  return extractStream(reader, root_fd, options);
 }
 
 Result<LayerApplyStats> applyLayer(const LayerReader& reader, const std::string& target_dir,
@@ -687,9 +767,17 @@ class TreeWriter {
       : a_(a), ctx_(ctx), options_(options) {}
 
   Result<void> writeDir(int dir_fd, const std::string& rel);
+  Result<void> writeOne(int dir_fd, const std::string& name, const std::string& rel);
+  // An empty regular file entry named `rel` (a ".wh." whiteout).
+  Result<void> writeWhiteout(const std::string& rel) {
+    EntryPtr entry(archive_entry_new());
+    archive_entry_set_pathname(entry.get(), rel.c_str());
+    archive_entry_set_mode(entry.get(), AE_IFREG | 0600);
+    archive_entry_set_size(entry.get(), 0);
+    return writeHeader(entry.get(), rel);
+  }
 
  private:
-  Result<void> writeOne(int dir_fd, const std::string& name, const std::string& rel);
   Result<void> writeHeader(archive_entry* entry, const std::string& rel);
   Error archiveFailure(const std::string& what) {
     if (ctx_->error) return ctx_->error->wrap(what);
@@ -720,6 +808,11 @@ Result<void> TreeWriter::writeOne(int dir_fd, const std::string& name, const std
     return errnoError("stat " + rel);
   }
   if (S_ISSOCK(st.st_mode)) return {};
+  if (S_ISREG(st.st_mode) && st.st_size == 0 &&
+      std::find(options_.skip_empty_files.begin(), options_.skip_empty_files.end(), rel) !=
+          options_.skip_empty_files.end()) {
+    return {};
+  }
   const bool overlay = options_.whiteouts == WhiteoutFormat::kOverlay;
   EntryPtr entry(archive_entry_new());
   archive_entry_set_pathname(entry.get(), rel.c_str());
@@ -777,6 +870,7 @@ Result<void> TreeWriter::writeOne(int dir_fd, const std::string& name, const std
   }
   if (S_ISDIR(st.st_mode)) {
     BERTH_TRY_VOID(writeHeader(entry.get(), rel));
+    if (!options_.recursive) return {};
     if (overlay) {
       char value[8];
       ssize_t n = ::fgetxattr(fd.get(), kOverlayOpaqueXattr, value, sizeof value);
@@ -814,24 +908,69 @@ Result<Digest> writeLayerTar(const std::string& dir, int out_fd, const WriteOpti
   std::string context = "write layer tar of " + dir;
   UniqueFd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) return errnoError(context);
+  auto digest = writeLayerTarAt(root.get(), out_fd, options);
+  if (!digest.ok()) return std::move(digest).error().wrap(context);
+  return digest;
+}
+
+namespace {
+
+// Opens a PAX writer on `ctx`, runs `body` with a TreeWriter, closes the archive.
+Result<void> writeTarWith(int out_fd, const WriteOptions& options, WriteContext& ctx,
+                          const std::function<Result<void>(TreeWriter&)>& body) {
   ArchiveWritePtr a(archive_write_new());
-  if (!a) return internalError(context + ": allocate archive writer");
-  WriteContext ctx;
+  if (!a) return internalError("allocate archive writer");
   ctx.fd = out_fd;
-  // PAX only where ustar cannot express an entry; no padding beyond the end-of-archive blocks.
   if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
       archive_write_add_filter_none(a.get()) != ARCHIVE_OK ||
       archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK ||
       archive_write_open(a.get(), &ctx, nullptr, writeCallback, nullptr) != ARCHIVE_OK) {
-    return internalError(context + ": " + archiveError(a.get()));
+    return internalError(archiveError(a.get()));
   }
   TreeWriter writer(a.get(), &ctx, options);
-  auto written = writer.writeDir(root.get(), "");
-  if (!written.ok()) return std::move(written).error().wrap(context);
+  BERTH_TRY_VOID(body(writer));
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    if (ctx.error) return ctx.error->wrap(context);
-    return internalError(context + ": " + archiveError(a.get()));
+    if (ctx.error) return *ctx.error;
+    return internalError(archiveError(a.get()));
   }
+  return {};
+}
+
+}  // namespace
+
+Result<void> writePathTar(int dir_fd, const std::string& name, const std::string& rebase,
+                          int out_fd, const WriteOptions& options) {
+  WriteContext ctx;
+  return writeTarWith(out_fd, options, ctx,
+                      [&](TreeWriter& w) { return w.writeOne(dir_fd, name, rebase); });
+}
+
+Result<Digest> writeChangesTar(int root_fd, const std::vector<TarChange>& changes, int out_fd) {
+  WriteOptions options;
+  options.whiteouts = WhiteoutFormat::kApplyInPlace;
+  options.recursive = false;
+  WriteContext ctx;
+  BERTH_TRY_VOID(writeTarWith(out_fd, options, ctx, [&](TreeWriter& w) -> Result<void> {
+    for (const auto& c : changes) {
+      BERTH_TRY(std::string path, cleanEntryPath(c.path));
+      if (path.empty()) continue;
+      auto [parent, base] = splitParent(path);
+      if (c.deleted) {
+        BERTH_TRY_VOID(w.writeWhiteout(joinPath(parent, std::string(kWhiteoutPrefix) + base)));
+        continue;
+      }
+      BERTH_TRY_CTX(UniqueFd dir, openDirInRoot(root_fd, parent), "write " + path);
+      BERTH_TRY_VOID(w.writeOne(dir.get(), base, path));
+    }
+    return {};
+  }));
+  return Digest{"sha256", ctx.hasher.finishHex()};
+}
+
+Result<Digest> writeLayerTarAt(int dir_fd, int out_fd, const WriteOptions& options) {
+  WriteContext ctx;
+  BERTH_TRY_VOID(
+      writeTarWith(out_fd, options, ctx, [&](TreeWriter& w) { return w.writeDir(dir_fd, ""); }));
   return Digest{"sha256", ctx.hasher.finishHex()};
 }
 

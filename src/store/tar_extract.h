@@ -31,6 +31,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/digest.h"
 #include "base/result.h"
@@ -53,6 +54,27 @@ struct ApplyOptions {
   // When set, the DiffID the uncompressed stream must have; a mismatch is DataLoss and nothing
   // is kept (for a new target).
   std::optional<Digest> expected_diff_id;
+  // docker cp (PUT /containers/{id}/archive) rather than a layer: ".wh." names are ordinary
+  // files and nothing is whited out (Docker's Untar, not its ApplyLayer).
+  bool plain_whiteouts = false;
+  // An entry for the root itself ("." or "./") changes nothing (Docker's Untar skips it, so
+  // `cp dir/. c:/tmp` leaves /tmp's owner and mode alone).
+  bool skip_root_entry = false;
+  // When set, every entry is owned by this uid:gid instead of the archive's (cp -a).
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> chown;
+  // Refuse to replace an existing directory with a non-directory and vice versa (cp's
+  // noOverwriteDirNonDir): InvalidArgument "cannot overwrite directory \"/a\" with
+  // non-directory \"/a\"" (names relative to the target, with a leading "/").
+  bool no_overwrite_dir_non_dir = false;
+  // Read the whole stream and run every check (names, devices, dir/non-dir overwrites, hardlink
+  // targets) without writing anything: a first pass over a spooled copy, so that a hostile or
+  // inconsistent archive is refused before the target is touched.
+  bool check_only = false;
+  // Refuse a relative symlink whose target climbs above the target directory, as Docker's Untar
+  // does for docker cp: InvalidArgument "invalid symlink \"<display_root>/a\" -> \"../..\"".
+  // (The extraction is contained either way; this mirrors Docker's refusal.)
+  bool refuse_escaping_symlinks = false;
+  std::string display_root = "/";  // how the target directory is named in messages
 };
 
 struct LayerApplyStats {
@@ -75,17 +97,47 @@ Result<LayerApplyStats> applyLayer(int fd, const std::string& target_dir,
 Result<LayerApplyStats> applyLayer(const LayerReader& reader, const std::string& target_dir,
                                    const ApplyOptions& options);
 
+// Applies the stream into the open directory `root_fd` (not owned), in place (as applyLayer on an
+// existing target): on error the directory may be partly modified, so callers that need
+// all-or-nothing run a check_only pass over a spooled copy first.
+Result<LayerApplyStats> applyLayerAt(const LayerReader& reader, int root_fd,
+                                     const ApplyOptions& options);
+
 struct WriteOptions {
   // kOverlay: 0:0 character devices become ".wh.name" entries and opaque directories gain a
   // ".wh..wh..opq" entry; trusted.overlay.* xattrs are not written. kApplyInPlace: the tree is
   // written as it is (a vfs layer or an exported rootfs has no whiteouts).
   WhiteoutFormat whiteouts = WhiteoutFormat::kOverlay;
+  // false: a directory is written without its children (writeChangesTar).
+  bool recursive = true;
+  // Root-relative paths ("etc/hostname") left out when they are empty regular files: the mount
+  // points berth creates for every container, which Docker keeps in its init layer (commit).
+  std::vector<std::string> skip_empty_files;
 };
+
+// One entry of a changes tar: a path (root-relative, "etc/passwd") written from the tree, or a
+// deletion written as its ".wh." whiteout.
+struct TarChange {
+  std::string path;
+  bool deleted = false;
+};
+
+// Writes `changes` of the tree open as `root_fd` as a layer tar (each path's parent resolved
+// inside the root; directories without their children) and returns its DiffID. For drivers
+// without an upper dir (vfs): the caller computes the changes against the parent tree.
+Result<Digest> writeChangesTar(int root_fd, const std::vector<TarChange>& changes, int out_fd);
 
 // Writes `dir` as an uncompressed PAX tar to `out_fd` (not owned) and returns its sha256 (the
 // DiffID). Names are relative ("etc/passwd", directories end in "/"), children sorted by name,
 // mtimes truncated to seconds, hardlinks kept, only the security.capability xattr recorded (as
 // Docker does, so host labels do not leak into images). Sockets are skipped.
 Result<Digest> writeLayerTar(const std::string& dir, int out_fd, const WriteOptions& options = {});
+// Same for the open directory `dir_fd` (not owned).
+Result<Digest> writeLayerTarAt(int dir_fd, int out_fd, const WriteOptions& options = {});
+// docker cp's GET archive: writes the entry `name` of directory `dir_fd` ("." for dir_fd
+// itself; a symlink is written as a link, never followed) under the name `rebase` ("bar",
+// "bar/child", ...), a directory with its whole subtree. Same entry format as writeLayerTar.
+Result<void> writePathTar(int dir_fd, const std::string& name, const std::string& rebase,
+                          int out_fd, const WriteOptions& options = {});
 
 }  // namespace berth::store

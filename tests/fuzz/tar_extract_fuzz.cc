@@ -55,6 +55,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.whiteouts = (data[0] & 1) ? berth::store::WhiteoutFormat::kApplyInPlace
                                     : berth::store::WhiteoutFormat::kOverlay;
   options.allow_devices = false;
+  // Bit 1: docker cp's options (PUT archive); bit 2: its check-only first pass.
+  if (data[0] & 2) {
+    options.plain_whiteouts = true;
+    options.skip_root_entry = true;
+    options.refuse_escaping_symlinks = true;
+    options.no_overwrite_dir_non_dir = true;
+  }
+  options.check_only = (data[0] & 4) != 0;
   std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::size_t pos = 0;
   berth::store::LayerReader reader = [&](char* buf, std::size_t len) -> berth::Result<std::size_t> {

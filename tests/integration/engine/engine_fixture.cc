@@ -329,7 +329,7 @@ bool Daemon::start(std::string* error) {
     *error = "cannot create a temporary directory";
     return false;
   }
-  std::string bin = daemonPath();
+  std::string bin = opts_.binary.empty() ? daemonPath() : opts_.binary;
   if (bin.empty() || access(bin.c_str(), X_OK) != 0) {
     *error = "daemon binary not executable: '" + bin + "'";
     return false;
@@ -337,7 +337,7 @@ bool Daemon::start(std::string* error) {
   std::vector<std::string> argv = {bin,          "--data-root", dir_ + "/root", "--exec-root",
                                    dir_ + "/exec", "-H",        host(),          "--pidfile",
                                    dir_ + "/pid"};
-  if (daemonIsDockerd()) {
+  if (fs::path(bin).filename().string().find("dockerd") != std::string::npos) {
     for (const char* a : {"--iptables=false", "--ip-forward=false", "--ip-masq=false",
                           "--bridge=none", "--storage-driver=overlay2", "--containerd-namespace",
                           "berthtest", "--containerd-plugins-namespace", "berthtestp"}) {

@@ -82,6 +82,7 @@ class Daemon {
   struct Options {
     bool live_restore = false;  // dockerd only: --live-restore (berthd always keeps containers)
     std::vector<std::string> extra_args;  // appended to the daemon's command line
+    std::string binary;         // "" = the daemon under test (BERTH_TEST_DAEMON)
   };
   explicit Daemon(Options opts);
   ~Daemon();  // stop() + cleanup of the directory
