@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "base/strings.h"
+#include "runtime/cgroups/cgroup_v1.h"
 #include "runtime/seccomp/filter_cache.h"
 #include "runtime/seccomp/seccomp_filter.h"
 #include "sys/capabilities.h"
@@ -97,7 +98,9 @@ std::string cleanPath(const std::string& path) {
 // The v1 hierarchies mounted on this machine: mount point → root inside the hierarchy is "/".
 std::vector<std::string> cgroupV1Mounts() {
   std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
+  auto text = cgroups::readMountinfo("/proc/self/mountinfo");
+  if (!text) return out;
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     auto dash = line.find(" - ");
