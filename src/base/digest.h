@@ -1,7 +1,7 @@
 #pragma once
 // Content digests as used by OCI images and the Docker API: "sha256:<64 lowercase hex>".
 //
-// Sha256 is a streaming hasher over OpenSSL's EVP interface; sha256Hex hashes a whole buffer.
+// Sha256 is a streaming hasher (nettle's sha256); sha256Hex hashes a whole buffer.
 // parseDigest accepts the algorithms berth can verify (sha256, sha512) in their canonical form
 // (lowercase hex of the exact length) and nothing else. Everything here is thread-compatible: a
 // Sha256 object must not be shared between threads without locking; the free functions are pure.

@@ -49,17 +49,26 @@ Result<void> writeFile(const std::string& path, std::string_view data, int mode)
   return writeAll(fd.get(), data, path);
 }
 
-Result<void> writeFileAtomic(const std::string& path, std::string_view data, int mode) {
+static Result<void> writeAndRename(const std::string& path, std::string_view data, int mode,
+                                   bool sync) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return errnoError("open " + tmp);
   auto written = writeAll(fd.get(), data, tmp);
-  if (written.ok() && ::fsync(fd.get()) != 0) written = errnoError("fsync " + tmp);
+  if (sync && written.ok() && ::fsync(fd.get()) != 0) written = errnoError("fsync " + tmp);
   fd.reset();
   if (written.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
     written = errnoError("rename " + tmp + " to " + path);
   if (!written.ok()) ::unlink(tmp.c_str());
   return written;
+}
+
+Result<void> writeFileAtomic(const std::string& path, std::string_view data, int mode) {
+  return writeAndRename(path, data, mode, true);
+}
+
+Result<void> writeFileReplace(const std::string& path, std::string_view data, int mode) {
+  return writeAndRename(path, data, mode, false);
 }
 
 Result<void> makeDirs(const std::string& path, int mode) {

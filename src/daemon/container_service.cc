@@ -135,6 +135,8 @@ Result<std::unique_ptr<ContainerService>> ContainerService::open(ContainerServic
   BERTH_TRY_VOID(makeDirs(svc->options_.data_root + "/containers", 0710));
   BERTH_TRY_VOID(makeDirs(svc->options_.exec_root + "/containers", 0700));
   BERTH_TRY_VOID(makeDirs(svc->options_.exec_root + "/runtime", 0700));
+  svc->seccomp_cache_ =
+      std::make_unique<runtime::seccomp::FilterCache>(svc->options_.exec_root + "/seccomp");
   svc->epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
   if (!svc->epoll_) return errnoError("epoll_create1");
   svc->wake_ = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -339,7 +341,13 @@ bool ContainerService::markExited(Entry& entry, const shim::ExitRecord& record,
   if (auto r = images_->unmountContainerLayer(c.ID); !r) {
     log::warn("unmount rootfs of " + c.ID + ": " + r.error().message());
   }
-  if (auto r = save(c); !r) log::error("save container " + c.ID + ": " + r.error().message());
+  // An AutoRemove record is deleted next (and removed at restart if a crash came first): its
+  // exit state is written without an fsync.
+  std::string record_path = containerDir(c.ID) + "/" + kRecordFile;
+  auto saved = c.HostConfig.AutoRemove
+                   ? writeFileReplace(record_path, containerToJson(c), 0600)
+                   : save(c);
+  if (!saved) log::error("save container " + c.ID + ": " + saved.error().message());
   publish(c, "die", {{"exitCode", std::to_string(record.exit_code)}});
   ++entry.exits;
   entry.cv.notify_all();
@@ -533,6 +541,7 @@ Result<bool> ContainerService::startLocked(const std::shared_ptr<Entry>& entry,
   SpecInputs inputs;
   inputs.rootfs = rootfs;
   inputs.default_ulimits = options_.default_ulimits;
+  inputs.seccomp_cache = seccomp_cache_.get();
   auto user = resolveUserInRootfs(rootfs, c.Config.User);
   if (!user) return fail(user.error());
   inputs.user = *user;
@@ -545,7 +554,8 @@ Result<bool> ContainerService::startLocked(const std::shared_ptr<Entry>& entry,
 
   std::string bundle = bundleDir(c.ID);
   BERTH_TRY_VOID(makeDirs(bundle, 0700));
-  BERTH_TRY_VOID(writeFileAtomic(bundle + "/config.json", oci::specToJson(*spec), 0600));
+  // The bundle is exec-root state, rewritten at every start: no fsync.
+  BERTH_TRY_VOID(writeFileReplace(bundle + "/config.json", oci::specToJson(*spec), 0600));
   (void)removeAll(shimStateDir(c.ID));
 
   shim::ShimSpawnOptions so;
@@ -566,6 +576,7 @@ Result<bool> ContainerService::startLocked(const std::shared_ptr<Entry>& entry,
   so.tty = c.Config.Tty;
   so.open_stdin = c.Config.OpenStdin;
   so.stdin_once = c.Config.StdinOnce;
+  so.seccomp_cache_dir = seccomp_cache_->dir();
   auto shim = shim::ShimClient::spawn(so);
   if (!shim) return fail(shim.error(), StartStage::kRuntime);
   rollback.push([&] { (void)shim->shutdown(); });

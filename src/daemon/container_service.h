@@ -27,6 +27,7 @@
 #include "base/unique_fd.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
+#include "runtime/seccomp/filter_cache.h"
 #include "shim/shim_client.h"
 #include "store/image_store.h"
 
@@ -173,6 +174,8 @@ class ContainerService : public api::routes::ContainersBackend,
 
   ContainerServiceOptions options_;
   ImageService* images_;
+  // Compiled seccomp filters in <exec-root>/seccomp, loaded by the shims (filter_cache.h).
+  std::unique_ptr<runtime::seccomp::FilterCache> seccomp_cache_;
   EventSink events_;
 
   std::mutex mu_;                                             // guards containers_ and names_

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "base/log.h"
 #include "base/strings.h"
 #include "oci/runtime_spec_json.h"
 #include "runtime/seccomp/seccomp_filter.h"
@@ -375,6 +376,11 @@ Result<oci::Spec> buildContainerSpec(const Container& c, const SpecInputs& in) {
   } else {
     BERTH_TRY_CTX(linux.seccomp, runtime::seccomp::dockerDefaultProfile(caps),
                   "default seccomp profile");
+    if (in.seccomp_cache != nullptr) {
+      if (auto prepared = in.seccomp_cache->prepare(*linux.seccomp); !prepared) {
+        log::warn("seccomp filter cache: " + prepared.error().message());
+      }
+    }
   }
   return spec;
 }

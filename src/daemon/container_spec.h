@@ -13,6 +13,7 @@
 #include "daemon/container.h"
 #include "daemon/create_config.h"
 #include "oci/runtime_spec.h"
+#include "runtime/seccomp/filter_cache.h"
 
 namespace berth::daemon {
 
@@ -20,6 +21,9 @@ struct SpecInputs {
   std::string rootfs;  // the mounted rw layer
   ResolvedUser user;
   std::vector<ContainerUlimit> default_ulimits;  // daemon.json default-ulimits
+  // When set, the container's seccomp section is compiled into this cache (once per distinct
+  // section) for the shim to load; a failure there is logged and left to the shim.
+  runtime::seccomp::FilterCache* seccomp_cache = nullptr;
 };
 
 Result<oci::Spec> buildContainerSpec(const Container& container, const SpecInputs& inputs);

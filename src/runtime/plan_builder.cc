@@ -17,6 +17,8 @@
 #include <sstream>
 
 #include "base/strings.h"
+#include "runtime/cgroups/cgroup_v1.h"
+#include "runtime/seccomp/filter_cache.h"
 #include "runtime/seccomp/seccomp_filter.h"
 #include "sys/capabilities.h"
 #include "sys/open_in_root.h"
@@ -96,7 +98,9 @@ std::string cleanPath(const std::string& path) {
 // The v1 hierarchies mounted on this machine: mount point → root inside the hierarchy is "/".
 std::vector<std::string> cgroupV1Mounts() {
   std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
+  auto text = cgroups::readMountinfo("/proc/self/mountinfo");
+  if (!text) return out;
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     auto dash = line.find(" - ");
@@ -271,9 +275,11 @@ Result<void> setPersonality(InitPlan& plan, const oci::Spec& spec) {
   return {};
 }
 
-Result<void> setSeccomp(InitPlan& plan, const oci::Spec& spec) {
+// `cache_dir`: a seccomp::FilterCache directory whose filter is used when it was compiled from
+// the same section (seccomp/filter_cache.h), "" to compile here.
+Result<void> setSeccomp(InitPlan& plan, const oci::Spec& spec, const std::string& cache_dir) {
   if (!spec.linux || !spec.linux->seccomp) return {};
-  BERTH_TRY_CTX(auto filter, seccomp::compile(*spec.linux->seccomp), "seccomp");
+  BERTH_TRY_CTX(auto filter, seccomp::compileCached(*spec.linux->seccomp, cache_dir), "seccomp");
   if (filter.needs_listener) {
     return notImplemented(
         "seccomp: action SCMP_ACT_NOTIFY is not supported (seccomp notify needs a listener)");
@@ -659,7 +665,7 @@ Result<BuiltPlan> buildInitPlan(const oci::Spec& spec, const PlanContext& ctx) {
   plan.state_dir_fd = ctx.state_dir_fd;
   plan.preserve_fds = ctx.preserve_fds;
   BERTH_TRY_VOID(setPersonality(plan, spec));
-  BERTH_TRY_VOID(setSeccomp(plan, spec));
+  BERTH_TRY_VOID(setSeccomp(plan, spec, ctx.seccomp_cache_dir));
   if (spec.hooks) {
     const auto& h = *spec.hooks;
     plan.run_hooks =
@@ -677,7 +683,8 @@ Result<BuiltPlan> buildInitPlan(const oci::Spec& spec, const PlanContext& ctx) {
 }
 
 Result<BuiltPlan> buildExecPlan(const oci::Spec& spec, const oci::Process& process,
-                                pid_t init_pid, int console_fd, int preserve_fds) {
+                                pid_t init_pid, int console_fd, int preserve_fds,
+                                const std::string& seccomp_cache_dir) {
   BuiltPlan built;
   InitPlan& plan = built.plan;
   plan.is_exec = true;
@@ -712,7 +719,7 @@ Result<BuiltPlan> buildExecPlan(const oci::Spec& spec, const oci::Process& proce
   plan.console_fd = console_fd;
   plan.preserve_fds = preserve_fds;
   BERTH_TRY_VOID(setPersonality(plan, spec));
-  BERTH_TRY_VOID(setSeccomp(plan, spec));
+  BERTH_TRY_VOID(setSeccomp(plan, spec, seccomp_cache_dir));
   return built;
 }
 

@@ -66,6 +66,7 @@ struct PlanContext {
   std::string cgroup_path;  // the container's cgroup, relative to each hierarchy
   cgroups::Version cgroup_version = cgroups::Version::kV1;
   std::string session_keyring;  // "_ses.<id>"; "" with --no-new-keyring
+  std::string seccomp_cache_dir;  // RuntimeOptions::seccomp_cache_dir
 };
 
 // A plan plus the fds it refers to (namespace fds to join), owned by the parent.
@@ -80,6 +81,7 @@ Result<BuiltPlan> buildInitPlan(const oci::Spec& spec, const PlanContext& ctx);
 
 // An exec into the running container whose init is `init_pid`: joins its namespaces.
 Result<BuiltPlan> buildExecPlan(const oci::Spec& spec, const oci::Process& process,
-                                pid_t init_pid, int console_fd, int preserve_fds);
+                                pid_t init_pid, int console_fd, int preserve_fds,
+                                const std::string& seccomp_cache_dir = {});
 
 }  // namespace berth::runtime

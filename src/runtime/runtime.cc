@@ -399,6 +399,7 @@ Result<Launched> createContainer(const RuntimeOptions& ropts, const CreateOption
   ctx.cgroup_path = manager->path();
   ctx.cgroup_version = manager->version();
   if (!o.no_new_keyring) ctx.session_keyring = "_ses." + o.id;
+  ctx.seccomp_cache_dir = ropts.seccomp_cache_dir;
   BERTH_TRY(BuiltPlan built, buildInitPlan(spec, ctx));
 
   int sp[2];
@@ -472,7 +473,7 @@ Result<Launched> createContainer(const RuntimeOptions& ropts, const CreateOption
   BERTH_TRY_VOID(writeFile(dir + "/config.json", *text, 0600));
   BERTH_TRY_VOID(store.save(rec));
   if (!o.pid_file.empty()) {
-    BERTH_TRY_VOID_CTX(writeFileAtomic(absPath(o.pid_file), pid_text, 0644), "write pid file");
+    BERTH_TRY_VOID_CTX(writeFileReplace(absPath(o.pid_file), pid_text, 0644), "write pid file");
   }
   rollback.commit();
   return launched;
@@ -771,7 +772,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& o) {
   }
 
   BERTH_TRY(BuiltPlan built, buildExecPlan(spec, o.process, rec.pid, o.process.terminal ? console_fd : -1,
-                                           o.preserve_fds));
+                                           o.preserve_fds, options_.seccomp_cache_dir));
   if (!rec.no_new_keyring) built.plan.session_keyring = "_ses." + id;
   if (o.no_seccomp) built.plan.seccomp.reset();
   BERTH_TRY(auto manager, managerFor(rec));
@@ -826,7 +827,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& o) {
     master.reset(fd);
   }
   if (!o.pid_file.empty()) {
-    BERTH_TRY_VOID_CTX(writeFileAtomic(absPath(o.pid_file), std::to_string(pid), 0644),
+    BERTH_TRY_VOID_CTX(writeFileReplace(absPath(o.pid_file), std::to_string(pid), 0644),
                        "write pid file");
   }
   rollback.commit();

@@ -23,6 +23,9 @@ namespace berth::runtime {
 struct RuntimeOptions {
   std::string root = "/run/berth-runtime";  // runc: /run/runc
   bool systemd_cgroup = false;              // unsupported: create gives NotImplemented
+  // A seccomp::FilterCache directory (berthd's <exec-root>/seccomp): linux.seccomp is loaded
+  // from there when the daemon compiled the same section, else compiled. "" = always compile.
+  std::string seccomp_cache_dir;
 };
 
 struct CreateOptions {

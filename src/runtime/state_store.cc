@@ -101,7 +101,8 @@ Result<ContainerRecord> StateStore::load(const std::string& id) const {
 }
 
 Result<void> StateStore::save(const ContainerRecord& record) {
-  return writeFileAtomic(dir(record.id) + "/state.json", recordToJson(record), 0600);
+  // Runtime state (/run): replaced atomically, not fsynced (a crash loses /run anyway; as runc).
+  return writeFileReplace(dir(record.id) + "/state.json", recordToJson(record), 0600);
 }
 
 Result<void> StateStore::removeDir(const std::string& id) { return removeAll(dir(id)); }

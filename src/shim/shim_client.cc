@@ -96,6 +96,7 @@ Result<ShimClient> ShimClient::spawn(const ShimSpawnOptions& o) {
   cfg.open_stdin = o.open_stdin;
   cfg.stdin_once = o.stdin_once;
   cfg.ready_fd = 3;
+  if (!o.seccomp_cache_dir.empty()) cfg.seccomp_cache_dir = absolute(o.seccomp_cache_dir);
   BERTH_TRY_VOID(makeDirs(cfg.state_dir, 0711));
   ::unlink((cfg.state_dir + "/" + kExitFileName).c_str());
 

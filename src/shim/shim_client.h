@@ -38,6 +38,9 @@ struct ShimSpawnOptions {
   bool tty = false;
   bool open_stdin = false;  // keep a stdin pipe/pty input open for attach clients
   bool stdin_once = false;  // close the container's stdin when the first attached client detaches
+  // A seccomp::FilterCache directory the daemon prepared (runtime/seccomp/filter_cache.h); ""
+  // = the shim compiles the container's seccomp profile itself.
+  std::string seccomp_cache_dir;
 };
 
 struct ExitRecord {

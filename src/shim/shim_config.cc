@@ -36,6 +36,10 @@ std::vector<std::string> shimArgs(const ShimConfig& c) {
     a.push_back("--ready-fd");
     a.push_back(std::to_string(c.ready_fd));
   }
+  if (!c.seccomp_cache_dir.empty()) {
+    a.push_back("--seccomp-cache-dir");
+    a.push_back(c.seccomp_cache_dir);
+  }
   return a;
 }
 
@@ -68,6 +72,8 @@ Result<ShimConfig> parseShimArgs(int argc, const char* const* argv) {
         c.stdin_once = parseBool(value);
       else if (flag == "--ready-fd")
         c.ready_fd = std::stoi(value);
+      else if (flag == "--seccomp-cache-dir")
+        c.seccomp_cache_dir = value;
       else
         return invalidArgument("unknown flag: " + std::string(flag));
     } catch (const std::exception&) {
@@ -77,7 +83,8 @@ Result<ShimConfig> parseShimArgs(int argc, const char* const* argv) {
   if (c.id.empty() || c.bundle.empty() || c.runtime_root.empty() || c.state_dir.empty()) {
     return invalidArgument("--id, --bundle, --runtime-root and --state-dir are required");
   }
-  for (std::string* p : {&c.bundle, &c.runtime_root, &c.state_dir, &c.log_path}) {
+  for (std::string* p : {&c.bundle, &c.runtime_root, &c.state_dir, &c.log_path,
+                         &c.seccomp_cache_dir}) {
     if (!p->empty() && (*p)[0] != '/') return invalidArgument("path must be absolute: " + *p);
   }
   return c;

@@ -22,6 +22,7 @@ struct ShimConfig {
   bool open_stdin = false;
   bool stdin_once = false;
   int ready_fd = -1;  // the start-up handshake pipe (protocol.h), -1 = none
+  std::string seccomp_cache_dir;  // absolute; "" = compile seccomp in the shim
 };
 
 // The arguments after argv[0].

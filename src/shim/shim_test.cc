@@ -169,6 +169,14 @@ TEST(ShimConfig, ArgsRoundTrip) {
   EXPECT_FALSE(back->open_stdin);
   EXPECT_TRUE(back->stdin_once);
   EXPECT_EQ(back->ready_fd, 3);
+  EXPECT_EQ(back->seccomp_cache_dir, "");
+  c.seccomp_cache_dir = "/run/berth/seccomp";
+  args = shimArgs(c);
+  argv.clear();
+  for (auto& a : args) argv.push_back(a.c_str());
+  back = parseShimArgs(static_cast<int>(argv.size()), argv.data());
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->seccomp_cache_dir, "/run/berth/seccomp");
 }
 
 // ---- real shims (root) ----

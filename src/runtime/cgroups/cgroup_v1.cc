@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -49,7 +50,7 @@ bool isUnder(const std::string& path, const std::string& root) {
 
 // "36 35 98:0 /root /mnt rw,relatime shared:1 - cgroup cgroup rw,cpu,cpuacct"
 Result<std::vector<V1Hierarchy>> hierarchiesFromMountinfo(const CgroupRoots& roots) {
-  BERTH_TRY(std::string content, readTextFile(roots.mountinfo));
+  BERTH_TRY(std::string content, readMountinfo(roots.mountinfo));
   std::vector<V1Hierarchy> result;
   std::set<std::string> seen;
   for (const std::string& line : split(content, '\n')) {
@@ -119,6 +120,23 @@ std::string devNumber(int64_t major, int64_t minor) {
 }
 
 }  // namespace
+
+Result<std::string> readMountinfo(const std::string& path) {
+  if (path != "/proc/self/mountinfo") return readTextFile(path);
+  constexpr auto kMaxAge = 1s;
+  static std::mutex mu;
+  static std::string cached;
+  static std::chrono::steady_clock::time_point read_at;
+  static bool valid = false;
+  std::lock_guard lock(mu);
+  auto now = std::chrono::steady_clock::now();
+  if (!valid || now - read_at > kMaxAge) {
+    BERTH_TRY(cached, readTextFile(path));
+    read_at = now;
+    valid = true;
+  }
+  return cached;
+}
 
 Result<std::vector<V1Hierarchy>> findV1Hierarchies(const CgroupRoots& roots) {
   BERTH_TRY(std::vector<V1Hierarchy> mounted, hierarchiesFromMountinfo(roots));

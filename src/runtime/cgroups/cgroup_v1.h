@@ -18,6 +18,13 @@ struct V1Hierarchy {
   std::string mount_root = "/";          // the cgroup shown at mount_point (mountinfo "root")
 };
 
+// The text of a mountinfo file. /proc/self/mountinfo lists every mount of the namespace: with
+// hundreds of containers' overlay mounts the kernel spends milliseconds formatting it, and
+// creating a container looks at it several times, so the real file is read at most once a
+// second per process (the cgroup mounts it is read for do not change under a running engine).
+// Other paths (tests' fake files) are always read. Thread-safe.
+Result<std::string> readMountinfo(const std::string& path);
+
 // The v1 hierarchies at or below roots.mount_root: the "cgroup" mounts in roots.mountinfo, or,
 // when there are none there (a test tree), the subdirectories of mount_root (symlinks and v2
 // directories skipped), each named by its comma-separated controllers. Empty when none.
