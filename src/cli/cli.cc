@@ -334,6 +334,7 @@ const std::vector<CommandSpec>& commands() {
         rmiCommand(),       historyCommand(),      infoCommand(),
         versionCommand(),   systemPruneCommand(),  containerPruneCommand(),
         imagePruneCommand(),
+        attachCommand(),
     };
     return all;
   }();

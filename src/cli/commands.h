@@ -30,5 +30,6 @@ CommandSpec versionCommand();
 CommandSpec systemPruneCommand();
 CommandSpec containerPruneCommand();
 CommandSpec imagePruneCommand();
+CommandSpec attachCommand();
 
 }  // namespace berth::cli

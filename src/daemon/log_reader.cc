@@ -123,6 +123,9 @@ Result<void> readContainerLog(const std::string& path, const LogReadOptions& o,
       }
     }
     if (!alive) return {};
+    // An empty write asks the reader whether its client is still there (logs -f of a quiet
+    // container must not outlive its client).
+    if (!write(1, {})) return {};
     if (o.until_nanos && std::chrono::system_clock::now().time_since_epoch() >
                              std::chrono::nanoseconds(*o.until_nanos)) {
       return {};
