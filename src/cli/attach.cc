@@ -56,7 +56,9 @@ Result<int> runAttach(Cli& cli, const FlagSet& f) {
   bool sig_proxy = !f.changed("sig-proxy") || f.getBool("sig-proxy");
   if (sig_proxy && !tty) ao.forward_signal = killCallback(cli, id);
   BERTH_TRY(AttachSessionResult session, runAttachSession(cli, conn, ao));
-  if (session.detached) return 0;
+  // The docker CLI's attach reports the detach as its error (moby/term's EscapeError); run and
+  // start -a exit 0 quietly.
+  if (session.detached) return Error(ErrorCode::kInternal, "read escape sequence");
   BERTH_TRY(client::Response waited, api->finish(wait_conn));
   nlohmann::json status = nlohmann::json::parse(waited.body, nullptr, false);
   if (!status.is_object()) return internalError("malformed wait answer from daemon");

@@ -60,6 +60,8 @@ Result<int> runRun(Cli& cli, const FlagSet& f) {
     if (config.value("AttachStdin", false)) q.emplace_back("stdin", "1");
     if (config.value("AttachStdout", false)) q.emplace_back("stdout", "1");
     if (config.value("AttachStderr", false)) q.emplace_back("stderr", "1");
+    // The daemon applies the same keys (the CLI matches them first).
+    if (f.changed("detach-keys")) q.emplace_back("detachKeys", f.getString("detach-keys"));
     auto conn = api->hijack("/containers/" + id + "/attach", q);
     if (!conn) return statusError(cli, conn.error());
     attach.emplace(std::move(*conn));
