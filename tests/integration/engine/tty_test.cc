@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <future>
 #include <thread>
 
@@ -409,6 +410,57 @@ TEST_P(TtyTest, WaitSeveralContainersPrintsEachCode) {
   EXPECT_EQ(r.exit_code, 1) << r.describe();
   EXPECT_EQ(r.out, "3\n");
   EXPECT_NE(r.err.find("No such container: no-such-container-x"), std::string::npos) << r.err;
+}
+
+// POST /containers/{name}/wait?condition=... over the socket: "<status> <body>" ("" on timeout).
+std::string postWait(const std::string& socket, const std::string& name,
+                     const std::string& condition) {
+  int fd = connectUnix(socket);
+  if (fd < 0) return "";
+  std::string req = "POST /v1.41/containers/" + name + "/wait" +
+                    (condition.empty() ? "" : "?condition=" + condition) +
+                    " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
+                    "Connection: close\r\n\r\n";
+  std::string got;
+  if (writeAll(fd, req)) {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  if (got.size() < 12) return "";
+  std::string status = got.substr(9, 3);
+  size_t body = got.find("\r\n\r\n");
+  return status + " " + (body == std::string::npos ? "" : got.substr(body + 4));
+}
+
+TEST_P(TtyTest, WaitConditionsOverTheApi) {
+  std::string name = runDetached({}, {"sh", "-c", "sleep 2; exit 4"});
+  ASSERT_FALSE(HasFatalFailure());
+  std::string socket = daemon()->socketPath();
+  // not-running (default) and next-exit on a running container: its exit code.
+  auto next = std::async(std::launch::async, [&] { return postWait(socket, name, "next-exit"); });
+  std::string r = postWait(socket, name, "");
+  EXPECT_NE(r.find("200 "), std::string::npos) << r;
+  EXPECT_NE(r.find("\"StatusCode\":4"), std::string::npos) << r;
+  r = next.get();
+  EXPECT_NE(r.find("\"StatusCode\":4"), std::string::npos) << r;
+  // not-running on an exited container answers at once.
+  r = postWait(socket, name, "not-running");
+  EXPECT_NE(r.find("\"StatusCode\":4"), std::string::npos) << r;
+  // removed: answers once the container is removed.
+  auto removed = std::async(std::launch::async, [&] { return postWait(socket, name, "removed"); });
+  std::this_thread::sleep_for(500ms);
+  ProcResult rm = docker({"rm", name});
+  ASSERT_EQ(rm.exit_code, 0) << rm.describe();
+  r = removed.get();
+  EXPECT_NE(r.find("\"StatusCode\":4"), std::string::npos) << r;
+  r = postWait(socket, "no-such-container-w", "");
+  EXPECT_EQ(r.substr(0, 4), "404 ") << r;
+  EXPECT_NE(r.find("No such container: no-such-container-w"), std::string::npos) << r;
 }
 
 }  // namespace
