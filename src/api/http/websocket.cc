@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <optional>
 
 #define BOOST_DISABLE_ASSERTS 1
@@ -33,6 +34,13 @@ class BeastWebSocket : public WebSocket {
   BeastWebSocket(int fd, const Protocol& protocol) : ws_(Socket(ioc_, protocol, fd)) {}
 
   Result<void> accept(const std::string& received) {
+    // A client that never completes the handshake or the closing handshake is let go; an idle
+    // attach may stay open for as long as the container runs.
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(30);
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
+    ws_.set_option(t);
     error_code ec;
     ws_.accept(asio::buffer(received.data(), received.size()), ec);
     if (ec) return invalidArgument("websocket handshake: " + ec.message());
