@@ -885,12 +885,15 @@ Result<void> ContainerService::containerLogs(
   BERTH_TRY(auto entry, find(name));
   std::string path;
   bool tty = false;
+  uint64_t exits = 0;
   {
     std::lock_guard lock(entry->mu);
     path = entry->c.LogPath;
     tty = entry->c.Config.Tty;
+    exits = entry->exits;
   }
   LogReadOptions ro;
+  ro.details = o.details;
   ro.stdout = o.stdout;
   ro.stderr = o.stderr;
   ro.timestamps = o.timestamps;
@@ -909,9 +912,11 @@ Result<void> ContainerService::containerLogs(
     if (u > 0) ro.until_nanos = u;
   }
   if (!begin(tty)) return {};
-  return readContainerLog(path, ro, write, [entry] {
+  // As Docker, a follower ends with the run it started on: a restart (even one that holds the
+  // lock across stop and start) bumps `exits`.
+  return readContainerLog(path, ro, write, [entry, exits] {
     std::lock_guard lock(entry->mu);
-    return entry->c.State.Running && !entry->removed;
+    return entry->c.State.Running && !entry->removed && entry->exits == exits;
   });
 }
 

@@ -40,8 +40,10 @@ bool selected(const LogEntry& e, const LogReadOptions& o) {
 
 bool emit(const LogEntry& e, const LogReadOptions& o,
           const std::function<bool(int, std::string_view)>& write) {
-  if (o.timestamps) return write(e.stream, fixedTimestamp(e.time) + " " + e.log);
-  return write(e.stream, e.log);
+  // berth records no log attributes (log-opt labels/env), so --details adds the separator only.
+  std::string line = o.details ? " " + e.log : e.log;
+  if (o.timestamps) return write(e.stream, fixedTimestamp(e.time) + " " + line);
+  return write(e.stream, line);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ struct LogReadOptions {
   bool stdout = true;
   bool stderr = true;
   bool timestamps = false;
+  bool details = false;  // Docker's --details: the entry's attributes and a space before it
   bool follow = false;
   std::optional<int64_t> tail;  // nullopt = all lines
   std::optional<int64_t> since_nanos, until_nanos;

@@ -148,6 +148,7 @@ void addContainerRoutes(Router& router, ContainersBackend& backend) {
     o.tail = r.queryString("tail", "all");
     o.since = r.queryString("since");
     o.until = r.queryString("until");
+    o.details = r.queryBool("details");
     bool tty = false;
     auto out = b->containerLogs(
         name(r), o,

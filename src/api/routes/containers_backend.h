@@ -42,6 +42,7 @@ struct ContainerLogsOptions {
   bool stdout = false;
   bool stderr = false;
   bool timestamps = false;
+  bool details = false;
   bool follow = false;
   std::string tail = "all";
   std::string since;  // Unix seconds[.nanos] as the CLI sends; "" = no bound

@@ -396,6 +396,25 @@ TEST_P(TtyTest, LogsSinceAndUntil) {
   EXPECT_EQ(fu.out, "early\n");
   (void)started;
   (void)finished;
+  // --details: no attributes recorded, so only their separator (a space) leads each line.
+  ProcResult details = cli({"logs", "--details", name});
+  EXPECT_EQ(details.exit_code, 0) << details.describe();
+  EXPECT_EQ(details.out, " early\n late\n");
+}
+
+TEST_P(TtyTest, LogsFollowEndsWhenTheContainerRestarts) {
+  std::string name = runDetached({}, {"sh", "-c", "echo run; sleep 30"});
+  ASSERT_FALSE(HasFatalFailure());
+  auto follower = std::async(std::launch::async, [&] {
+    return cli({"logs", "-f", name}, {.timeout = 60s});
+  });
+  std::this_thread::sleep_for(1500ms);
+  ProcResult rs = docker({"restart", "-t", "0", name});
+  ASSERT_EQ(rs.exit_code, 0) << rs.describe();
+  ProcResult r = follower.get();
+  EXPECT_FALSE(r.timed_out) << "a follower ends with the run it followed";
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out.substr(0, 4), "run\n") << r.out;
 }
 
 TEST_P(TtyTest, WaitSeveralContainersPrintsEachCode) {
