@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/router.h"
 #include "api/routes/containers_backend.h"
@@ -192,8 +193,11 @@ void addContainerRoutes(Router& router, ContainersBackend& backend) {
     o.stderr = r.queryBool("stderr");
     o.detach_keys = r.queryString("detachKeys");
     o.raw_streams = true;
+    // The relay runs from the handshake on, so that a long logs replay into the socketpair
+    // cannot fill it while nobody drains it.
+    bool text_frames = compareApiVersions(r.apiVersion(), "1.42") < 0;
     std::unique_ptr<WebSocket> ws;
-    UniqueFd local;
+    std::thread relay;
     auto out = b->attachContainer(name(r), o, [&](bool) -> Result<HijackedConnection> {
       int sv[2];
       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -201,13 +205,16 @@ void addContainerRoutes(Router& router, ContainersBackend& backend) {
       }
       UniqueFd ours(sv[0]), theirs(sv[1]);
       BERTH_TRY(ws, w.acceptWebSocket());
-      local = std::move(ours);
+      relay = std::thread([socket = ws.get(), local = std::move(ours), text_frames]() mutable {
+        socket->relay(std::move(local), text_frames);
+      });
       HijackedConnection conn;
       conn.fd = std::move(theirs);
       return conn;
     });
+    // Whatever happened after the handshake, the shim's end (or its drop) ends the relay.
+    if (relay.joinable()) relay.join();
     if (!out && !w.started()) return void(w.sendError(out.error()));
-    if (ws && local) ws->relay(std::move(local), compareApiVersions(r.apiVersion(), "1.42") < 0);
   });
 
   router.add("POST", "/containers/{name}/resize", [b](Request& r, ResponseWriter& w) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -322,6 +323,43 @@ TEST_P(TtyTest, AttachOverWebsocketRelaysRawStreams) {
   ASSERT_TRUE(writeAll(fd, wsFrame(0x8, std::string("\x03\xe8", 2))));
   ::close(fd);
   EXPECT_TRUE(running(name)) << "closing the websocket must not stop the container";
+}
+
+TEST_P(TtyTest, AttachOverWebsocketReplaysALargeLog) {
+  // 600 000 bytes of log: more than a socket buffer holds, replayed before the live stream.
+  std::string name =
+      runDetached({"-i"}, {"sh", "-c", "yes 0123456789abcdefghi | head -c 600000; echo; cat"});
+  ASSERT_FALSE(HasFatalFailure());
+  std::this_thread::sleep_for(2s);
+  int fd = connectUnix(daemon()->socketPath());
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /v1.41/containers/" + name +
+                    "/attach/ws?logs=1&stream=1&stdin=1&stdout=1 HTTP/1.1\r\n"
+                    "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Origin: http://localhost\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n";
+  ASSERT_TRUE(writeAll(fd, req));
+  std::string got;
+  ASSERT_TRUE(readUntil(fd, "\r\n\r\n", &got)) << got;
+  got.erase(0, got.find("\r\n\r\n") + 4);
+  std::string text;
+  char buf[65536];
+  bool sent = false;
+  while (text.find("live-input\n") == std::string::npos) {
+    for (auto& m : wsParse(&got)) text += m.payload;
+    if (!sent && text.size() >= 600001) {
+      ASSERT_TRUE(writeAll(fd, wsFrame(0x2, "live-input\n")));
+      sent = true;
+    }
+    if (text.find("live-input\n") != std::string::npos) break;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(text.size(), 600001u + std::strlen("live-input\n"));
+  EXPECT_EQ(text.substr(0, 20), "0123456789abcdefghi\n");
 }
 
 TEST_P(TtyTest, StdinSentWithTheAttachRequestReachesTheContainer) {
