@@ -367,6 +367,7 @@ const std::vector<CommandSpec>& commands() {
         execCommand(),      topCommand(),          renameCommand(),
         pauseCommand(),     unpauseCommand(),      diffCommand(),
         exportCommand(),    commitCommand(),       cpCommand(),
+        attachCommand(),
     };
     return all;
   }();

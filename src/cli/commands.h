@@ -39,5 +39,6 @@ CommandSpec diffCommand();
 CommandSpec exportCommand();
 CommandSpec commitCommand();
 CommandSpec cpCommand();
+CommandSpec attachCommand();
 
 }  // namespace berth::cli

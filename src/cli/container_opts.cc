@@ -186,7 +186,6 @@ Result<ContainerRequest> buildContainerRequest(const FlagSet& f, bool for_run) {
                            "': must be one of \"always\", \"missing\" or \"never\"");
   }
   if (f.getBool("init")) return notImplemented("--init is not supported yet");
-  if (f.changed("detach-keys")) return notImplemented("--detach-keys is not supported yet");
 
   bool detach = for_run && f.getBool("detach");
   bool interactive = f.getBool("interactive");

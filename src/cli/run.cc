@@ -1,11 +1,10 @@
 // berth run: create, attach, start and wait, as docker's runContainer does.
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <thread>
 
+#include "cli/attach_session.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/container_opts.h"
@@ -30,29 +29,6 @@ int statusError(Cli& cli, const Error& error) {
   cli.err(std::string(kBinName) + ": " + m + "\n\nRun '" + cli.command_path +
           " --help' for more information\n");
   return code;
-}
-
-// Copies stdin to the hijacked socket, then half-closes it.
-void pumpStdin(int sock) {
-  char buf[16 * 1024];
-  for (;;) {
-    ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    std::string_view data(buf, static_cast<size_t>(n));
-    bool failed = false;
-    while (!data.empty()) {
-      ssize_t w = ::send(sock, data.data(), data.size(), MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        failed = true;
-        break;
-      }
-      data.remove_prefix(static_cast<size_t>(w));
-    }
-    if (failed) break;
-  }
-  ::shutdown(sock, SHUT_WR);
 }
 
 Result<int> runRun(Cli& cli, const FlagSet& f) {
@@ -84,6 +60,8 @@ Result<int> runRun(Cli& cli, const FlagSet& f) {
     if (config.value("AttachStdin", false)) q.emplace_back("stdin", "1");
     if (config.value("AttachStdout", false)) q.emplace_back("stdout", "1");
     if (config.value("AttachStderr", false)) q.emplace_back("stderr", "1");
+    // The daemon applies the same keys (the CLI matches them first).
+    if (f.changed("detach-keys")) q.emplace_back("detachKeys", f.getString("detach-keys"));
     auto conn = api->hijack("/containers/" + id + "/attach", q);
     if (!conn) return statusError(cli, conn.error());
     attach.emplace(std::move(*conn));
@@ -101,14 +79,20 @@ Result<int> runRun(Cli& cli, const FlagSet& f) {
   if (!started) return statusError(cli, started.error());
 
   if (attach) {
-    std::thread stdin_thread;
-    if (req->attach_stdin) {
-      int sock = attach->fd();
-      stdin_thread = std::thread(pumpStdin, sock);
-      stdin_thread.detach();  // blocked on our stdin; the process exits when the run is done
-    }
-    auto copied = copyHijackedOutput(cli, attach->takeBuffered(), attach->fd(), req->tty);
-    if (!copied) cli.err("Error: " + copied.error().message() + "\n");
+    AttachSessionOptions ao;
+    ao.tty = req->tty;
+    ao.stdin = req->attach_stdin;
+    ao.detach_keys = f.getString("detach-keys");
+    if (req->tty) ao.resize = resizeCallback(cli, "container", id);
+    // docker: --sig-proxy (default true) forwards signals only without a tty.
+    bool sig_proxy = !f.changed("sig-proxy") || f.getBool("sig-proxy");
+    if (sig_proxy && !req->tty) ao.forward_signal = killCallback(cli, id);
+    auto session = runAttachSession(cli, *attach, ao);
+    if (!session) cli.err("Error: " + session.error().message() + "\n");
+    // Detached: the container keeps running; docker prints nothing and exits 0.
+    if (session && session->detached) return 0;
+  } else if (req->tty && cli.stdoutIsTerminal()) {
+    if (auto size = terminalSize(STDOUT_FILENO)) resizeCallback(cli, "container", id)(*size);
   }
   auto waited = api->finish(*wait_conn);
   if (!waited) return statusError(cli, waited.error());

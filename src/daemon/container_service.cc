@@ -900,12 +900,15 @@ Result<void> ContainerService::containerLogs(
   BERTH_TRY(auto entry, find(name));
   std::string path;
   bool tty = false;
+  uint64_t exits = 0;
   {
     std::lock_guard lock(entry->mu);
     path = entry->c.LogPath;
     tty = entry->c.Config.Tty;
+    exits = entry->exits;
   }
   LogReadOptions ro;
+  ro.details = o.details;
   ro.stdout = o.stdout;
   ro.stderr = o.stderr;
   ro.timestamps = o.timestamps;
@@ -924,16 +927,40 @@ Result<void> ContainerService::containerLogs(
     if (u > 0) ro.until_nanos = u;
   }
   if (!begin(tty)) return {};
-  return readContainerLog(path, ro, write, [entry] {
+  // As Docker, a follower ends with the run it started on: a restart (even one that holds the
+  // lock across stop and start) bumps `exits`.
+  return readContainerLog(path, ro, write, [entry, exits] {
     std::lock_guard lock(entry->mu);
-    return entry->c.State.Running && !entry->removed;
+    return entry->c.State.Running && !entry->removed && entry->exits == exits;
   });
 }
 
+namespace {
+
+// moby's term.ToBytes rules (the shim turns valid keys into bytes): single characters or
+// ctrl-<a-z @ [ \ ] ^ _>, comma-separated.
+bool detachKeysValid(const std::string& spec) {
+  if (spec.empty()) return true;
+  for (const std::string& key : split(spec, ',')) {
+    if (key.size() == 1) continue;
+    if (key.size() != 6 || !key.starts_with("ctrl-")) return false;
+    char c = key[5];
+    if (!(c >= 'a' && c <= 'z') && std::string_view("@[\\]^_").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<void> ContainerService::attachContainer(
     const std::string& name, const routes::ContainerAttachOptions& o,
-    const std::function<Result<UniqueFd>(bool)>& hijack) {
+    const std::function<Result<api::HijackedConnection>(bool)>& hijack) {
   BERTH_TRY(auto entry, find(name));
+  if (!detachKeysValid(o.detach_keys)) {
+    return invalidArgument("Invalid detach keys (" + o.detach_keys + ") provided");
+  }
   bool tty = false;
   std::string log_path;
   {
@@ -949,7 +976,9 @@ Result<void> ContainerService::attachContainer(
     }
     entry->cv.notify_all();
   });
-  BERTH_TRY(UniqueFd conn, hijack(tty));
+  BERTH_TRY(api::HijackedConnection hijacked, hijack(tty));
+  UniqueFd conn = std::move(hijacked.fd);
+  bool multiplexed = !tty && !o.raw_streams;
   if (o.logs) {
     LogReadOptions ro;
     ro.stdout = o.stdout;
@@ -959,7 +988,8 @@ Result<void> ContainerService::attachContainer(
     (void)readContainerLog(
         log_path, ro,
         [&](int stream, std::string_view data) {
-          std::string bytes = tty ? std::string(data) : routes::multiplexFrame(stream, data);
+          std::string bytes =
+              multiplexed ? routes::multiplexFrame(stream, data) : std::string(data);
           size_t off = 0;
           while (off < bytes.size()) {
             ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
@@ -975,8 +1005,10 @@ Result<void> ContainerService::attachContainer(
   ao.stdin = o.stdin;
   ao.stdout = o.stdout;
   ao.stderr = o.stderr;
-  ao.multiplexed = !tty;
+  ao.multiplexed = multiplexed;
   ao.detach_keys = o.detach_keys;
+  // Input that came in the same packet as the request (docker's CLI may write at once).
+  if (o.stdin) ao.stdin_prefix = std::move(hijacked.buffered);
   std::lock_guard lock(entry->mu);
   if (entry->c.State.Running && entry->shim) return entry->shim->attach(std::move(conn), ao);
   if (entry->c.State.Status == "created" && !entry->removed) {

@@ -82,7 +82,8 @@ class ContainerService : public api::routes::ContainersBackend,
                              const std::function<bool(int, std::string_view)>& write) override;
   Result<void> attachContainer(const std::string& name,
                                const api::routes::ContainerAttachOptions& options,
-                               const std::function<Result<UniqueFd>(bool tty)>& hijack) override;
+                               const std::function<Result<api::HijackedConnection>(bool tty)>&
+                                   hijack) override;
   Result<void> resizeContainer(const std::string& name, unsigned height, unsigned width) override;
   Result<std::string> pruneContainers(const std::string& filters) override;
 

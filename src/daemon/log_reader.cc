@@ -40,8 +40,10 @@ bool selected(const LogEntry& e, const LogReadOptions& o) {
 
 bool emit(const LogEntry& e, const LogReadOptions& o,
           const std::function<bool(int, std::string_view)>& write) {
-  if (o.timestamps) return write(e.stream, fixedTimestamp(e.time) + " " + e.log);
-  return write(e.stream, e.log);
+  // berth records no log attributes (log-opt labels/env), so --details adds the separator only.
+  std::string line = o.details ? " " + e.log : e.log;
+  if (o.timestamps) return write(e.stream, fixedTimestamp(e.time) + " " + line);
+  return write(e.stream, line);
 }
 
 }  // namespace
@@ -123,6 +125,9 @@ Result<void> readContainerLog(const std::string& path, const LogReadOptions& o,
       }
     }
     if (!alive) return {};
+    // An empty write asks the reader whether its client is still there (logs -f of a quiet
+    // container must not outlive its client).
+    if (!write(1, {})) return {};
     if (o.until_nanos && std::chrono::system_clock::now().time_since_epoch() >
                              std::chrono::nanoseconds(*o.until_nanos)) {
       return {};

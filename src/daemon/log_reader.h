@@ -18,6 +18,7 @@ struct LogReadOptions {
   bool stdout = true;
   bool stderr = true;
   bool timestamps = false;
+  bool details = false;  // Docker's --details: the entry's attributes and a space before it
   bool follow = false;
   std::optional<int64_t> tail;  // nullopt = all lines
   std::optional<int64_t> since_nanos, until_nanos;
@@ -35,7 +36,8 @@ struct LogEntry {
 std::optional<LogEntry> parseLogLine(std::string_view line);
 
 // Calls write(stream, bytes) for each selected entry (prefixed with its time in Docker's fixed
-// 9-digit form and a space when timestamps). Stops early when write returns false.
+// 9-digit form and a space when timestamps). Stops early when write returns false. While
+// following an idle log it calls write(1, "") every poll: return false there to stop.
 Result<void> readContainerLog(const std::string& path, const LogReadOptions& options,
                               const std::function<bool(int, std::string_view)>& write,
                               const std::function<bool()>& running);

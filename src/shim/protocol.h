@@ -14,7 +14,8 @@
 //   resize {"rows": n, "cols": n}
 //   close_stdin
 //   exit_status                                  {"exited": bool, "record": <exit record>}
-//   attach {"stdin","stdout","stderr","multiplexed": bool, "detach_keys": s} + the client's fd
+//   attach {"stdin","stdout","stderr","multiplexed": bool, "detach_keys": s,
+//           "stdin_prefix_hex": input already read from the client, hex} + the client's fd
 //   watch_exit            the reply is held back until the container exits (or sent at once)
 //   shutdown              deletes the runtime container; the shim exits after replying
 //   exec {"exec_id", "process": <oci process>, "privileged", "stdin", "stdout", "stderr": bool,

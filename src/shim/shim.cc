@@ -145,6 +145,8 @@ class Shim {
   void clientInput(Client& c);
   void flushClient(Client& c);
   void dropClient(Client& c);
+  // Input from an attached client (through the detach-key matcher with a tty).
+  void clientData(Client& c, std::string_view data);
   void writeStdin();
   void closeContainerStdin();
   Client* findClient(int fd);
@@ -591,7 +593,10 @@ void Shim::clientInput(Client& c) {
     }
     return;
   }
-  std::string_view data(g_buf, static_cast<std::size_t>(n));
+  clientData(c, std::string_view(g_buf, static_cast<std::size_t>(n)));
+}
+
+void Shim::clientData(Client& c, std::string_view data) {
   if (!stdin_w_) return;  // stdin already closed: input is dropped
   if (c.keys.empty()) {
     stdin_buf_.append(data);
@@ -835,7 +840,17 @@ Result<void> Shim::attach(UniqueFd conn, const json& req) {
     return errnoError("attach: epoll_ctl");
   }
   clients_.push_back(std::move(c));
-  setEvents(*clients_.back());
+  Client& added = *clients_.back();
+  setEvents(added);
+  std::string hex = req.value("stdin_prefix_hex", std::string());
+  if (!hex.empty() && added.reading) {
+    std::string prefix;
+    auto nibble = [](char ch) { return ch <= '9' ? ch - '0' : ch - 'a' + 10; };
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+      prefix += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+    }
+    clientData(added, prefix);
+  }
   return {};
 }
 

@@ -196,6 +196,20 @@ Result<void> ShimClient::attach(UniqueFd conn, const AttachOptions& o) {
               {"stderr", o.stderr},
               {"multiplexed", o.multiplexed},
               {"detach_keys", o.detach_keys}};
+  if (!o.stdin_prefix.empty()) {
+    if (o.stdin_prefix.size() > kMaxStdinPrefix) {
+      return invalidArgument("attach: " + std::to_string(o.stdin_prefix.size()) +
+                             " bytes of input arrived with the attach request; at most " +
+                             std::to_string(kMaxStdinPrefix) + " are supported");
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char ch : o.stdin_prefix) {
+      hex += kHex[ch >> 4];
+      hex += kHex[ch & 15];
+    }
+    req["stdin_prefix_hex"] = hex;
+  }
   BERTH_TRY(json j, call(state_dir_, req, conn.get()));
   (void)j;
   return {};

@@ -54,6 +54,10 @@ struct AttachOptions {
   bool stdin = false, stdout = true, stderr = true;
   bool multiplexed = true;  // Docker stream framing (8-byte headers); use false with a tty
   std::string detach_keys;  // "ctrl-p,ctrl-q" default; "" = default
+  // Input the client sent before its connection was handed over (it arrived with the attach
+  // request): the shim treats it as the first bytes read from the connection. At most
+  // kMaxStdinPrefix bytes (it travels in the control message).
+  std::string stdin_prefix;
 };
 
 // docker exec (protocol.h "exec").
@@ -76,6 +80,7 @@ struct ExecStatus {
   bool running = false;
   int exit_code = 0;  // when not running
 };
+inline constexpr std::size_t kMaxStdinPrefix = 6 * 1024;
 
 class ShimClient {
  public:

@@ -7,6 +7,7 @@
 // HttpServer implements this interface; tests use FakeResponseWriter (fake_response_writer.h).
 // Thread safety: used by the one thread running the handler.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,17 @@ std::string errorJson(std::string_view message);
 struct HijackedConnection {
   UniqueFd fd;
   std::string buffered;
+};
+
+// A websocket accepted on a request's connection (attach/ws). Owns the connection.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // Relays until either side ends: each message from the client (text or binary) is written to
+  // `peer`; bytes read from `peer` are sent as binary messages (text ones when `text_frames`).
+  // When `peer` reaches EOF the websocket is closed normally; when the client closes (or fails)
+  // `peer` is closed. Blocks the calling thread.
+  virtual void relay(UniqueFd peer, bool text_frames) = 0;
 };
 
 class ResponseWriter {
@@ -73,6 +85,13 @@ class ResponseWriter {
   // answers "101 UPGRADED", else "200 OK"; Content-Type is `content_type` (kRawStreamType or
   // kMultiplexedStreamType). The server forgets the connection afterwards.
   virtual Result<HijackedConnection> hijack(std::string_view content_type) = 0;
+
+  // Completes a websocket handshake (RFC 6455) for a GET with "Upgrade: websocket" and takes the
+  // connection over, like hijack(). Errors (not a websocket request, ...) leave no response
+  // sent, so the handler can answer with the error.
+  virtual Result<std::unique_ptr<WebSocket>> acceptWebSocket() {
+    return Error(ErrorCode::kNotImplemented, "websocket upgrades are not supported here");
+  }
 
   // True if the peer has closed or reset the connection (checked without blocking). For long
   // waits that write nothing for a while (logs -f, events, wait).

@@ -53,6 +53,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "api/http/websocket.h"
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -396,6 +397,43 @@ class ConnWriter : public ResponseWriter {
     return out;
   }
 
+  Result<std::unique_ptr<WebSocket>> acceptWebSocket() override {
+    if (started_) return conflict("cannot upgrade the connection: a response was already sent");
+    if (!headerHasToken(req_.header("Connection"), "upgrade") ||
+        !headerHasToken(req_.header("Upgrade"), "websocket")) {
+      return invalidArgument("not a websocket upgrade request");
+    }
+    // Beast's accept() parses the request again: give it the head as sent, then what followed.
+    const auto& msg = conn_.parser->get();
+    std::string received = std::string(msg.method_string()) + " " + std::string(msg.target()) +
+                           " HTTP/1.1\r\n";
+    for (const auto& field : msg) {
+      received += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
+    }
+    received += "\r\n";
+    auto data = conn_.buffer.data();
+    received.append(static_cast<const char*>(data.data()), data.size());
+    conn_.buffer.consume(data.size());
+    started_ = true;
+    status_ = 101;
+    error_code ec;
+    int fd;
+    {
+      // The connection keeps a duplicate until the handler returns (serve() closes it), so
+      // that stop() can still shut the websocket down; a duplicate's number is never reused
+      // while stop() may use it.
+      std::lock_guard lock(conn_.impl.mu);
+      fd = conn_.socket.release(ec);
+      conn_.fd = ec ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    }
+    if (ec) return internalError("upgrade connection: " + ec.message());
+    hijacked_ = true;
+    upgraded_ = true;
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return acceptWebSocketOn(UniqueFd(fd), received);
+  }
+
   bool clientGone() override {
     if (failed_) return true;
     pollfd p{conn_.socket.native_handle(), POLLRDHUP, 0};
@@ -404,6 +442,7 @@ class ConnWriter : public ResponseWriter {
   }
 
   bool hijacked() const { return hijacked_; }
+  bool upgraded() const { return upgraded_; }
   bool streaming() const { return streaming_; }
   bool failed() const { return failed_; }
   bool keepAlive() const { return keep_alive_; }
@@ -449,6 +488,7 @@ class ConnWriter : public ResponseWriter {
   bool ended_ = false;
   bool failed_ = false;
   bool hijacked_ = false;
+  bool upgraded_ = false;  // websocket: conn_.fd is a duplicate that serve() closes
 };
 
 void Connection::readHeader() {
@@ -534,6 +574,8 @@ void Connection::serve() {
 
   if (writer.hijacked()) {
     std::lock_guard lock(impl.mu);
+    if (writer.upgraded() && fd >= 0) ::close(fd);
+    fd = -1;
     busy = false;
     --impl.busy;
     impl.conns.erase(id);

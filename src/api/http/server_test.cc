@@ -443,6 +443,98 @@ TEST_F(ServerTest, HijackWithUpgrade) {
   EXPECT_EQ(server_->inFlight(), 0u);
 }
 
+// A masked client frame (RFC 6455), payload < 126 bytes.
+std::string wsClientFrame(uint8_t opcode, std::string_view payload) {
+  std::string f;
+  f += static_cast<char>(0x80 | opcode);
+  f += static_cast<char>(0x80 | payload.size());
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  f.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i) f += static_cast<char>(payload[i] ^ mask[i % 4]);
+  return f;
+}
+
+// The websocket handler of the tests: relays to a socketpair whose other end echoes
+// "echo:<data>" until EOF.
+void wsEchoHandler(Request&, ResponseWriter& w) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+  auto ws = w.acceptWebSocket();
+  if (!ws.ok()) {
+    w.sendError(ws.error());
+    return;
+  }
+  std::thread echo([fd = std::move(theirs)] {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n <= 0) break;
+      if (!sendAll(fd.get(), "echo:" + std::string(buf, static_cast<size_t>(n)))) break;
+    }
+  });
+  (*ws)->relay(std::move(ours), /*text_frames=*/false);
+  echo.join();
+}
+
+const char kWsUpgrade[] =
+    "GET /containers/c1/attach/ws HTTP/1.1\r\nHost: d\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n";
+
+TEST_F(ServerTest, WebSocketRelaysMessagesBothWays) {
+  router_.add("GET", "/containers/{name}/attach/ws", wsEchoHandler);
+  startServer();
+  UniqueFd fd = connectUnix(sock_);
+  // A first message in the same packet as the upgrade request.
+  ASSERT_TRUE(sendAll(fd.get(), std::string(kWsUpgrade) + wsClientFrame(0x2, "early")));
+  Reader reader(fd.get());
+  Response r;
+  ASSERT_TRUE(reader.readResponse(&r, true));
+  EXPECT_EQ(r.status, 101);
+  EXPECT_EQ(r.headers["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  std::string got;
+  ASSERT_TRUE(reader.readN(2 + std::strlen("echo:early"), &got));
+  EXPECT_EQ(static_cast<uint8_t>(got[0]), 0x82);  // FIN + binary
+  EXPECT_EQ(got.substr(2), "echo:early");
+  ASSERT_TRUE(sendAll(fd.get(), wsClientFrame(0x1, "hi")));  // text in: relayed as bytes too
+  ASSERT_TRUE(reader.readN(2 + std::strlen("echo:hi"), &got));
+  EXPECT_EQ(got.substr(2), "echo:hi");
+  // A close from the client ends the relay: the server answers with its close frame.
+  ASSERT_TRUE(sendAll(fd.get(), wsClientFrame(0x8, std::string("\x03\xe8", 2))));
+  ASSERT_TRUE(reader.readN(4, &got));  // FIN + close, length 2, code 1000
+  EXPECT_EQ(static_cast<uint8_t>(got[0]), 0x88);
+  // The server then shuts its side down; the client closes its own (end of the TCP teardown).
+  EXPECT_TRUE(reader.atEof());
+  ::shutdown(fd.get(), SHUT_WR);
+  for (int i = 0; i < 200 && server_->inFlight() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_->inFlight(), 0u);
+}
+
+TEST_F(ServerTest, WebSocketWithoutUpgradeIsAnError) {
+  router_.add("GET", "/containers/{name}/attach/ws", wsEchoHandler);
+  startServer();
+  UniqueFd fd = connectUnix(sock_);
+  Response r = roundTrip(fd.get(), get("/containers/c1/attach/ws"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "{\"message\":\"not a websocket upgrade request\"}\n");
+}
+
+TEST_F(ServerTest, StopEndsAnOpenWebSocket) {
+  router_.add("GET", "/containers/{name}/attach/ws", wsEchoHandler);
+  startServer();
+  UniqueFd fd = connectUnix(sock_);
+  ASSERT_TRUE(sendAll(fd.get(), kWsUpgrade));
+  Reader reader(fd.get());
+  Response r;
+  ASSERT_TRUE(reader.readResponse(&r, true));
+  ASSERT_EQ(r.status, 101);
+  auto start = Clock::now();
+  server_->stop(200ms);
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_EQ(server_->inFlight(), 0u);
+}
+
 TEST_F(ServerTest, HijackWithoutUpgradeAnswers200) {
   router_.add("POST", "/exec/{id}/start", [](Request& req, ResponseWriter& w) {
     echoHandler(req, w, kMultiplexedStreamType);

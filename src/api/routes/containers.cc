@@ -1,6 +1,9 @@
 // The container endpoints of the Engine API (moby api/server/router/container).
 
+#include <sys/socket.h>
+
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/router.h"
 #include "api/routes/containers_backend.h"
@@ -146,6 +149,7 @@ void addContainerRoutes(Router& router, ContainersBackend& backend) {
     o.tail = r.queryString("tail", "all");
     o.since = r.queryString("since");
     o.until = r.queryString("until");
+    o.details = r.queryBool("details");
     bool tty = false;
     auto out = b->containerLogs(
         name(r), o,
@@ -155,6 +159,7 @@ void addContainerRoutes(Router& router, ContainersBackend& backend) {
         },
         [&](int stream, std::string_view data) {
           if (w.clientGone()) return false;
+          if (data.empty()) return true;  // the backend checking on the client while idle
           return w.write(tty ? std::string(data) : multiplexFrame(stream, data));
         });
     if (!out) {
@@ -171,11 +176,45 @@ void addContainerRoutes(Router& router, ContainersBackend& backend) {
     o.stdout = r.queryBool("stdout");
     o.stderr = r.queryBool("stderr");
     o.detach_keys = r.queryString("detachKeys");
-    auto out = b->attachContainer(name(r), o, [&](bool tty) -> Result<UniqueFd> {
-      BERTH_TRY(HijackedConnection conn, w.hijack(tty ? kRawStreamType : kMultiplexedStreamType));
-      return std::move(conn.fd);
+    auto out = b->attachContainer(name(r), o, [&](bool tty) -> Result<HijackedConnection> {
+      return w.hijack(tty ? kRawStreamType : kMultiplexedStreamType);
     });
     if (!out && !w.started()) w.sendError(out.error());
+  });
+
+  // Docker's websocket attach: raw streams in binary messages (text ones before API 1.42, as
+  // dockerd 20.10); the socketpair end handed to the shim stands for the websocket.
+  router.add("GET", "/containers/{name}/attach/ws", [b](Request& r, ResponseWriter& w) {
+    ContainerAttachOptions o;
+    o.stream = r.queryBool("stream");
+    o.logs = r.queryBool("logs");
+    o.stdin = r.queryBool("stdin");
+    o.stdout = r.queryBool("stdout");
+    o.stderr = r.queryBool("stderr");
+    o.detach_keys = r.queryString("detachKeys");
+    o.raw_streams = true;
+    // The relay runs from the handshake on, so that a long logs replay into the socketpair
+    // cannot fill it while nobody drains it.
+    bool text_frames = compareApiVersions(r.apiVersion(), "1.42") < 0;
+    std::unique_ptr<WebSocket> ws;
+    std::thread relay;
+    auto out = b->attachContainer(name(r), o, [&](bool) -> Result<HijackedConnection> {
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        return errnoError("attach websocket: socketpair");
+      }
+      UniqueFd ours(sv[0]), theirs(sv[1]);
+      BERTH_TRY(ws, w.acceptWebSocket());
+      relay = std::thread([socket = ws.get(), local = std::move(ours), text_frames]() mutable {
+        socket->relay(std::move(local), text_frames);
+      });
+      HijackedConnection conn;
+      conn.fd = std::move(theirs);
+      return conn;
+    });
+    // Whatever happened after the handshake, the shim's end (or its drop) ends the relay.
+    if (relay.joinable()) relay.join();
+    if (!out && !w.started()) return void(w.sendError(out.error()));
   });
 
   router.add("POST", "/containers/{name}/resize", [b](Request& r, ResponseWriter& w) {

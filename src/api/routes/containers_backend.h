@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/http/response_writer.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 
@@ -41,6 +42,7 @@ struct ContainerLogsOptions {
   bool stdout = false;
   bool stderr = false;
   bool timestamps = false;
+  bool details = false;
   bool follow = false;
   std::string tail = "all";
   std::string since;  // Unix seconds[.nanos] as the CLI sends; "" = no bound
@@ -54,6 +56,8 @@ struct ContainerAttachOptions {
   bool stdout = false;
   bool stderr = false;
   std::string detach_keys;
+  // The websocket endpoint: streams are raw (never multiplexed), as Docker's attach/ws.
+  bool raw_streams = false;
 };
 
 struct ContainerWaitResult {
@@ -99,10 +103,11 @@ class ContainersBackend {
                                      const std::function<bool(int, std::string_view)>& write) = 0;
   // Finds the container, replays logs when options.logs (through `hijack`'s fd), then hands the
   // hijacked connection to the container's shim (or keeps it until start). `hijack(tty)` takes
-  // the connection over with the right content type.
-  virtual Result<void> attachContainer(const std::string& name,
-                                       const ContainerAttachOptions& options,
-                                       const std::function<Result<UniqueFd>(bool tty)>& hijack) = 0;
+  // the connection over with the right content type; its `buffered` bytes (input the client
+  // sent with the request) reach the container's stdin first.
+  virtual Result<void> attachContainer(
+      const std::string& name, const ContainerAttachOptions& options,
+      const std::function<Result<HijackedConnection>(bool tty)>& hijack) = 0;
   virtual Result<void> resizeContainer(const std::string& name, unsigned height,
                                        unsigned width) = 0;
   // JSON {"ContainersDeleted":[...],"SpaceReclaimed":N}.
