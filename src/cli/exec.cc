@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/container_opts.h"
-#include "cli/exec_terminal.h"
+#include "cli/terminal.h"
 
 namespace berth::cli {
 namespace {
@@ -105,16 +105,16 @@ Result<int> runExec(Cli& cli, const FlagSet& f) {
   if (!detach && tty && interactive && !cli.stdinIsTerminal()) {
     return Error(ErrorCode::kInvalidArgument, "the input device is not a TTY");
   }
-  std::optional<std::pair<unsigned, unsigned>> size;
+  std::optional<TerminalSize> size;
   if (tty) size = terminalSize(STDOUT_FILENO);
-  if (size) config["ConsoleSize"] = {size->first, size->second};
+  if (size) config["ConsoleSize"] = {size->rows, size->cols};
 
   BERTH_TRY(json created, api->postJson("/containers/" + container + "/exec", {}, &config));
   std::string id = created.is_object() ? created.value("Id", std::string()) : std::string();
   if (id.empty()) return internalError("exec ID empty");
 
   json start = {{"Detach", detach}, {"Tty", tty}};
-  if (size) start["ConsoleSize"] = {size->first, size->second};
+  if (size) start["ConsoleSize"] = {size->rows, size->cols};
   if (detach) {
     BERTH_TRY_VOID(api->call("POST", "/exec/" + id + "/start", {}, start.dump(), true));
     return 0;
@@ -122,6 +122,7 @@ Result<int> runExec(Cli& cli, const FlagSet& f) {
 
   BERTH_TRY(client::HttpConnection conn,
             api->hijack("/exec/" + id + "/start", {}, nullptr, start.dump()));
+  std::optional<SignalRelay> winch;  // SIGWINCH → resize, for as long as the exec runs
   std::optional<RawTerminal> raw;
   if (tty && interactive && cli.stdinIsTerminal()) {
     BERTH_TRY(RawTerminal t, RawTerminal::enable(STDIN_FILENO));
@@ -138,8 +139,10 @@ Result<int> runExec(Cli& cli, const FlagSet& f) {
                 {{"h", std::to_string(h)}, {"w", std::to_string(w)}})
           .ok();
     };
-    watchWindowSize(STDOUT_FILENO, [resize](unsigned h, unsigned w) { (void)resize(h, w); });
-    std::thread([resize, h = size->first, w = size->second] {
+    winch.emplace(std::vector<int>{SIGWINCH}, [resize](int) {
+      if (auto now = terminalSize(STDOUT_FILENO)) (void)resize(now->rows, now->cols);
+    });
+    std::thread([resize, h = size->rows, w = size->cols] {
       for (int attempt = 1; attempt <= 10; ++attempt) {
         if (resize(h, w)) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
