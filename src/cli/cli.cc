@@ -23,6 +23,7 @@ struct Group {
 const std::vector<Group> kGroups = {
     {"container", "Manage containers"},
     {"image", "Manage images"},
+    {"network", "Manage networks"},
     {"system", "Manage berth"},
 };
 
@@ -333,8 +334,9 @@ const std::vector<CommandSpec>& commands() {
         loadCommand(),      saveCommand(),         tagCommand(),
         rmiCommand(),       historyCommand(),      infoCommand(),
         versionCommand(),   systemPruneCommand(),  containerPruneCommand(),
-        imagePruneCommand(),
+        imagePruneCommand(),  portCommand(),
     };
+    for (auto& c : networkCommands()) all.push_back(std::move(c));
     return all;
   }();
   return kAll;

@@ -30,5 +30,7 @@ CommandSpec versionCommand();
 CommandSpec systemPruneCommand();
 CommandSpec containerPruneCommand();
 CommandSpec imagePruneCommand();
+CommandSpec portCommand();
+std::vector<CommandSpec> networkCommands();
 
 }  // namespace berth::cli

@@ -36,6 +36,20 @@ struct DaemonConfig {
   uint64_t log_max_size = 0;  // bytes; 0 = unlimited
   int log_max_files = 1;
   std::vector<UlimitSetting> default_ulimits;
+  // Networking (daemon.json bridge, bip, fixed-cidr, mtu, default-gateway, icc, ip-masq,
+  // iptables, ip, dns, dns-search, dns-opts; merged by mergeNetworkConfig in config_network.cc).
+  std::string bridge;  // "" = berth0
+  std::string bip;
+  std::string fixed_cidr;
+  int mtu = 0;
+  std::string default_gateway;
+  bool icc = true;
+  bool ip_masq = true;
+  bool iptables = true;
+  std::string default_bind_ip = "0.0.0.0";
+  std::vector<std::string> dns;
+  std::vector<std::string> dns_search;
+  std::vector<std::string> dns_opts;
   bool show_help = false;
   bool show_version = false;
 };

@@ -242,6 +242,7 @@ Result<void> ContainerService::loadAll() {
         auto status = shim->exitStatus();
         if (status && !*status) {
           entry->shim = *shim;
+          restoreNetwork(entry->c);
           if (auto w = watch(id, *shim); !w)
             log::warn("watch container " + id + ": " + w.error().message());
         } else if (status) {
@@ -335,6 +336,7 @@ bool ContainerService::markExited(Entry& entry, const shim::ExitRecord& record,
     }
     entry.shim.reset();
   }
+  releaseNetwork(c);
   if (auto r = images_->unmountContainerLayer(c.ID); !r) {
     log::warn("unmount rootfs of " + c.ID + ": " + r.error().message());
   }
@@ -426,6 +428,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
   if (c.Config.Hostname.empty()) {
     c.Config.Hostname = c.HostConfig.NetworkMode == "host" ? hostHostname() : c.ID.substr(0, 12);
   }
+  BERTH_TRY_VOID(prepareNetwork(&c, request.endpoints));
   if (c.HostConfig.LogConfig.Type.empty()) c.HostConfig.LogConfig.Type = "json-file";
   c.Driver = images_->driverName();
   c.GraphDriver.Name = c.Driver;
@@ -470,6 +473,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
   BERTH_TRY_VOID(writeFile(c.HostsPath, hosts));
   auto resolv = readFile("/etc/resolv.conf");
   BERTH_TRY_VOID(writeFile(c.ResolvConfPath, resolv ? *resolv : std::string()));
+  BERTH_TRY_VOID(writeNetworkFiles(c));
 
   BERTH_TRY_VOID(images_->createContainerLayer(c.ID, image.id));
   rollback.push([&] { (void)images_->removeContainerLayer(c.ID); });
@@ -539,6 +543,11 @@ Result<bool> ContainerService::startLocked(const std::shared_ptr<Entry>& entry,
   for (const auto& m : c.Mounts) {
     if (m.Type == "bind" && !pathExists(m.Source)) BERTH_TRY_VOID(makeDirs(m.Source));
   }
+  auto netns = startNetwork(c);
+  if (!netns) return fail(netns.error());
+  rollback.push([&] { releaseNetwork(c); });
+  inputs.netns_path = netns->path;
+  inputs.host_netns = netns->host;
   auto spec = buildContainerSpec(c, inputs);
   if (!spec) return fail(spec.error());
 

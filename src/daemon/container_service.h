@@ -26,6 +26,7 @@
 #include "base/unique_fd.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
+#include "daemon/network_service.h"
 #include "shim/shim_client.h"
 #include "store/image_store.h"
 
@@ -40,9 +41,10 @@ struct ContainerServiceOptions {
   std::vector<ContainerUlimit> default_ulimits;
   uint64_t log_max_size = 0;
   int log_max_files = 1;
+  NetworkService* network = nullptr;  // must outlive the service
 };
 
-class ContainerService : public api::routes::ContainersBackend {
+class ContainerService : public api::routes::ContainersBackend, public ContainerHooks {
  public:
   // Loads every container record, reconnects to the shims of running ones (or marks them
   // exited with the code their shim recorded, 255 when none), and starts the watcher thread.
@@ -82,6 +84,12 @@ class ContainerService : public api::routes::ContainersBackend {
                                const std::function<Result<UniqueFd>(bool tty)>& hijack) override;
   Result<void> resizeContainer(const std::string& name, unsigned height, unsigned width) override;
   Result<std::string> pruneContainers(const std::string& filters) override;
+
+  // --- ContainerHooks (container_service_network.cc).
+  Result<void> connectContainer(const std::string& container, const NetworkRecord& network,
+                                const EndpointSettings& endpoint) override;
+  Result<void> disconnectContainer(const std::string& container, const NetworkRecord& network,
+                                   bool force) override;
 
  private:
   struct PendingAttach {
@@ -125,6 +133,17 @@ class ContainerService : public api::routes::ContainersBackend {
   bool markExited(Entry& entry, const shim::ExitRecord& record, const std::string& error);
   void handleExit(const std::string& id);
   void autoRemove(const std::string& id);
+
+  // Networking (container_service_network.cc). REQUIRES: the entry's mu held.
+  Result<void> prepareNetwork(Container* c, const std::map<std::string, EndpointSettings>& eps);
+  Result<void> writeNetworkFiles(const Container& c);
+  struct NetnsChoice {
+    std::string path;  // join this netns ("" = a new one)
+    bool host = false; // the host's netns
+  };
+  Result<NetnsChoice> startNetwork(Container& c);
+  void releaseNetwork(Container& c);
+  void restoreNetwork(const Container& c);
 
   Result<void> loadAll();
   Result<void> watch(const std::string& id, const shim::ShimClient& shim);

@@ -20,6 +20,8 @@ struct SpecInputs {
   std::string rootfs;  // the mounted rw layer
   ResolvedUser user;
   std::vector<ContainerUlimit> default_ulimits;  // daemon.json default-ulimits
+  std::string netns_path;  // join this network namespace (sandbox, container:<x>)
+  bool host_netns = false; // share the host's (host mode, container:<host-mode container>)
 };
 
 Result<oci::Spec> buildContainerSpec(const Container& container, const SpecInputs& inputs);
