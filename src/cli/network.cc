@@ -181,9 +181,7 @@ Result<int> runInspect(Cli& cli, const FlagSet& f) {
   for (const auto& name : f.args()) {
     auto r = api->call("GET", "/networks/" + name, {});
     if (!r) {
-      errors.push_back(r.error().code() == ErrorCode::kNotFound
-                           ? "Error: No such network: " + name
-                           : r.error().message());
+      errors.push_back(r.error().message());
       continue;
     }
     if (!tmpl) {
