@@ -70,9 +70,9 @@ Result<void> NetworkService::Impl::save(const NetworkRecord& n) {
 }
 
 Result<void> NetworkService::Impl::setupBridge(const NetworkRecord& n) {
-  if (n.IpamConfig.empty()) return internalError("network " + n.Name + " has no subnet");
-  BERTH_TRY(Ipv4Prefix subnet, Ipv4Prefix::parse(n.IpamConfig[0].Subnet));
-  BERTH_TRY(Ipv4 gateway, Ipv4::parse(n.IpamConfig[0].Gateway));
+  BERTH_TRY(network::PoolInfo pool, ipam->pool(n.Id));
+  Ipv4Prefix subnet = pool.subnet;
+  Ipv4 gateway = pool.gateway;
   Ipv4Prefix address{gateway, subnet.len};
   int mtu = 0;
   if (auto it = n.Options.find(kOptMtu); it != n.Options.end()) {
@@ -415,9 +415,11 @@ Result<std::string> NetworkService::createNetwork(std::string_view body) {
   BERTH_TRY(network::PoolInfo pool, im.ipam->addPool(n.Id, pc));
   RollbackStack rollback;
   rollback.push([&] { (void)im.ipam->removePool(n.Id); });
+  // As libnetwork: the gateway shows when it was given, or when the subnet was picked.
+  bool show_gateway = !requested.Gateway.empty() || requested.Subnet.empty();
   n.IpamConfig = {NetworkIpamConfig{pool.subnet.toString(),
                                     pool.ip_range ? pool.ip_range->toString() : "",
-                                    pool.gateway.toString()}};
+                                    show_gateway ? pool.gateway.toString() : ""}};
   BERTH_TRY_VOID_CTX(im.setupBridge(n), "create network " + n.Name);
   rollback.push([&] {
     if (im.firewall) (void)im.firewall->removeNetwork(n.Id);
