@@ -172,6 +172,7 @@ class DnsServerImpl final : public DnsServer {
     std::vector<uint8_t> in;
     Clock::time_point deadline;
     bool waiting = false;  // a forwarded query is pending for it
+    uint64_t serial = 0;   // tells a new connection from an old one with the same fd number
   };
   struct Pending {
     std::string key;
@@ -181,7 +182,8 @@ class DnsServerImpl final : public DnsServer {
     Clock::time_point deadline;
     UniqueFd sock;
     bool tcp = false;
-    int conn_fd = -1;      // when tcp
+    int conn_fd = -1;  // when tcp
+    uint64_t conn_serial = 0;
     sockaddr_in client{};  // when udp
   };
 
@@ -281,6 +283,7 @@ class DnsServerImpl final : public DnsServer {
       if (count >= kMaxTcpConnsPerContainer) continue;  // closed
       if (!watch(c, Tag{Kind::kTcpConn, key})) continue;
       TcpConn tc;
+      tc.serial = ++next_serial_;
       tc.key = key;
       tc.fd = std::move(conn);
       tc.deadline = Clock::now() + kTcpIdleTimeout;
@@ -313,22 +316,28 @@ class DnsServerImpl final : public DnsServer {
     processTcp(fd);
   }
 
-  // Handles the next complete message of a TCP connection, unless one is being forwarded.
+  // Handles the complete messages of a TCP connection in order; stops while one is forwarded.
   // REQUIRES: mu_ held.
   void processTcp(int fd) {
-    auto it = conns_.find(fd);
-    if (it == conns_.end() || it->second.waiting) return;
-    auto& in = it->second.in;
-    if (in.size() < 2) return;
-    size_t len = (size_t(in[0]) << 8) | in[1];
-    if (in.size() < 2 + len) return;
-    std::vector<uint8_t> msg(in.begin() + 2, in.begin() + 2 + long(len));
-    in.erase(in.begin(), in.begin() + 2 + long(len));
-    Pending ctx;
-    ctx.key = it->second.key;
-    ctx.tcp = true;
-    ctx.conn_fd = fd;
-    handleQuery(-1, msg, std::move(ctx));
+    if (processing_tcp_) return;  // the loop below goes on by itself
+    processing_tcp_ = true;
+    while (true) {
+      auto it = conns_.find(fd);
+      if (it == conns_.end() || it->second.waiting) break;
+      auto& in = it->second.in;
+      if (in.size() < 2) break;
+      size_t len = (size_t(in[0]) << 8) | in[1];
+      if (in.size() < 2 + len) break;
+      std::vector<uint8_t> msg(in.begin() + 2, in.begin() + 2 + long(len));
+      in.erase(in.begin(), in.begin() + 2 + long(len));
+      Pending ctx;
+      ctx.key = it->second.key;
+      ctx.tcp = true;
+      ctx.conn_fd = fd;
+      ctx.conn_serial = it->second.serial;
+      handleQuery(-1, msg, std::move(ctx));
+    }
+    processing_tcp_ = false;
   }
 
   // Sends a reply to the client of `ctx` (UDP socket `udp_fd`, or its TCP connection).
@@ -345,7 +354,7 @@ class DnsServerImpl final : public DnsServer {
       return;
     }
     auto it = conns_.find(ctx.conn_fd);
-    if (it == conns_.end()) return;
+    if (it == conns_.end() || it->second.serial != ctx.conn_serial) return;
     sendTcp(ctx.conn_fd, msg);
     it->second.waiting = false;
     processTcp(ctx.conn_fd);
@@ -503,6 +512,8 @@ class DnsServerImpl final : public DnsServer {
   std::map<std::string, Container> containers_;  // GUARDED_BY(mu_)
   std::map<int, TcpConn> conns_;                 // GUARDED_BY(mu_)
   std::map<int, Pending> pending_;               // GUARDED_BY(mu_)
+  uint64_t next_serial_ = 0;                     // GUARDED_BY(mu_)
+  bool processing_tcp_ = false;                  // server thread only
 };
 
 }  // namespace

@@ -222,7 +222,7 @@ TEST_F(DnsServerTest, ServesSeveralContainersAndTcp) {
   EXPECT_EQ(udpQuery(1, "self").a, (std::vector<std::string>{"10.0.0.1"}));
   EXPECT_EQ(udpQuery(2, "self").a, (std::vector<std::string>{"10.0.0.2"}));
 
-  // TCP: two length-prefixed queries on one connection (one local, one forwarded).
+  // TCP: length-prefixed queries on one connection (one local, one forwarded).
   auto tcp = inNetns(namespaces_[2].fd(), [&]() -> Result<std::vector<Answer>> {
     UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in sa{};
@@ -232,8 +232,11 @@ TEST_F(DnsServerTest, ServesSeveralContainersAndTcp) {
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
       return errnoError("connect");
     std::vector<uint8_t> out;
+    // A response-flagged message first: dropped without an answer, the next ones still served.
+    auto junk = makeQuery(9, "web", dns::kTypeA);
+    junk[2] |= 0x80;
     for (const auto& q :
-         {makeQuery(1, "web", dns::kTypeA), makeQuery(2, "example.com", dns::kTypeA)}) {
+         {junk, makeQuery(1, "web", dns::kTypeA), makeQuery(2, "example.com", dns::kTypeA)}) {
       out.push_back(uint8_t(q.size() >> 8));
       out.push_back(uint8_t(q.size()));
       out.insert(out.end(), q.begin(), q.end());

@@ -52,6 +52,7 @@ Result<Ipam> Ipam::open(const std::string& state_file) {
       }
       std::sort(pool.allocated.begin(), pool.allocated.end());
       pool.cursor = p.value("cursor", uint32_t(0));
+      pool.serial = p.value("serial", true);
       ipam.pools_[id] = std::move(pool);
     }
   } catch (const json::exception& e) {
@@ -71,6 +72,7 @@ Result<void> Ipam::save() const {
     for (Ipv4 ip : pool.allocated) allocated.push_back(ip.toString());
     p["allocated"] = std::move(allocated);
     p["cursor"] = pool.cursor;
+    p["serial"] = pool.serial;
     pools[id] = std::move(p);
   }
   json doc{{"pools", std::move(pools)}};
@@ -79,12 +81,13 @@ Result<void> Ipam::save() const {
 }
 
 PoolInfo Ipam::info(const std::string& id, const Pool& pool) {
-  return PoolInfo{id, pool.subnet, pool.ip_range, pool.gateway, pool.allocated};
+  return PoolInfo{id, pool.subnet, pool.ip_range, pool.gateway, pool.allocated, pool.serial};
 }
 
 Result<PoolInfo> Ipam::addPool(const std::string& id, const PoolConfig& config) {
   if (pools_.count(id) != 0) return conflict("ipam pool " + id + " already exists");
   Pool pool;
+  pool.serial = config.serial;
   pool.subnet = config.subnet.canonical();
   if (!config.subnet.isCanonical()) {
     return invalidArgument("invalid subnet " + config.subnet.toString() + ": it should be " +
@@ -105,8 +108,9 @@ Result<PoolInfo> Ipam::addPool(const std::string& id, const PoolConfig& config) 
       return invalidArgument("no matching subnet for gateway " + config.gateway->toString());
     pool.gateway = *config.gateway;
   } else {
-    // Docker takes the first address of the subnet (not of the ip-range) for the gateway.
-    auto [first, last] = usableSpan(pool.subnet, std::nullopt);
+    // As dockerd: the first address of the range (even its network address), else the
+    // subnet's first host.
+    auto [first, last] = usableSpan(pool.subnet, pool.ip_range);
     if (first > last)
       return invalidArgument("subnet " + pool.subnet.toString() + " has no room for a gateway");
     pool.gateway = Ipv4{first};
@@ -185,7 +189,8 @@ Result<Ipv4> Ipam::allocate(const std::string& id, std::optional<Ipv4> requested
     uint64_t count = uint64_t(last) - first + 1;
     // Start right after the cursor when it lies in the span, else at the start.
     uint64_t start = 0;
-    if (pool.cursor >= first && pool.cursor <= last) start = uint64_t(pool.cursor) - first + 1;
+    if (pool.serial && pool.cursor >= first && pool.cursor <= last)
+      start = uint64_t(pool.cursor) - first + 1;
     bool found = false;
     for (uint64_t i = 0; i < count; ++i) {
       Ipv4 candidate{uint32_t(first + (start + i) % count)};

@@ -2,12 +2,16 @@
 // IPv4 address management with Docker's behaviour, persisted so it survives a daemon restart.
 //
 // A pool belongs to one network (pool id = network id): a subnet, an optional ip-range inside it
-// (addresses for containers come from the range; requested addresses and the gateway may be
-// anywhere in the subnet) and a gateway. The network and broadcast addresses are never handed
-// out. Allocation is Docker's bitmap-with-cursor: the next free address after the last one
-// handed out, wrapping around, so a released address is not reused until the others have been
-// (never the same address twice while held). Every change is written to the state file with
-// writeFileAtomic before the call returns.
+// (addresses for containers come from the range; requested addresses may be anywhere in the
+// subnet) and a gateway (default: the first address of the range, or of the subnet without a
+// range, as dockerd 20.10: --subnet 172.28.0.0/16 --ip-range 172.28.5.0/24 gives gateway
+// 172.28.5.0 and first container 172.28.5.1). The subnet's network and broadcast addresses are
+// never handed out. Never the same address twice while held. Order after a release:
+//   serial (default, the brief's and newer Docker's bitmap-with-cursor): the next free address
+//     after the last one handed out, wrapping around, so a released address is reused last;
+//   lowest-free (dockerd 20.10's default): the lowest free address, so a released one comes back
+//     at once.
+// Every change is written to the state file with writeFileAtomic before the call returns.
 //
 // Errors (Docker's wording): "no available IPv4 addresses on this network's address pools: <id>"
 // (Unavailable), "Address already in use" (Conflict), "no configured subnet or ip-range contain
@@ -29,7 +33,8 @@ namespace berth::network {
 struct PoolConfig {
   Ipv4Prefix subnet;                   // canonical, e.g. 172.18.0.0/16
   std::optional<Ipv4Prefix> ip_range;  // inside subnet
-  std::optional<Ipv4> gateway;         // unset: the first free address of the subnet (.1)
+  std::optional<Ipv4> gateway;         // unset: the first address of the range / subnet
+  bool serial = true;                  // false: lowest free address first (dockerd 20.10)
 };
 
 struct PoolInfo {
@@ -38,6 +43,7 @@ struct PoolInfo {
   std::optional<Ipv4Prefix> ip_range;
   Ipv4 gateway;
   std::vector<Ipv4> allocated;  // sorted; without network/broadcast, with the gateway
+  bool serial = true;
 };
 
 class Ipam {
@@ -67,6 +73,7 @@ class Ipam {
     Ipv4 gateway;
     std::vector<Ipv4> allocated;  // sorted
     uint32_t cursor = 0;          // last address handed out (host order), 0 = none yet
+    bool serial = true;
   };
   Result<void> save() const;
   static PoolInfo info(const std::string& id, const Pool& pool);

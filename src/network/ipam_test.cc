@@ -41,6 +41,25 @@ TEST(IpamTest, AllocatesInOrderAndNeverTwiceWhileHeld) {
   EXPECT_FALSE(ipam->allocate("nope").ok());
 }
 
+// dockerd 20.10's order: the lowest free address, so a released one is reused at once.
+TEST(IpamTest, LowestFreeOrderLikeDockerd2010) {
+  testing::TempDir dir;
+  auto ipam = Ipam::open(dir / "ipam.json");
+  ASSERT_TRUE(ipam.ok());
+  PoolConfig config{prefix("172.17.0.0/16")};
+  config.serial = false;
+  ASSERT_TRUE(ipam->addPool("bridge", config).ok());
+  EXPECT_EQ(ipam->allocate("bridge")->toString(), "172.17.0.2");
+  EXPECT_EQ(ipam->allocate("bridge")->toString(), "172.17.0.3");
+  EXPECT_EQ(ipam->allocate("bridge")->toString(), "172.17.0.4");
+  ASSERT_TRUE(ipam->release("bridge", ip("172.17.0.3")).ok());
+  EXPECT_EQ(ipam->allocate("bridge")->toString(), "172.17.0.3");
+  EXPECT_EQ(ipam->allocate("bridge")->toString(), "172.17.0.5");
+  auto reopened = Ipam::open(dir / "ipam.json");
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_FALSE(reopened->pool("bridge")->serial);
+}
+
 TEST(IpamTest, WrapsAroundAndReportsExhaustion) {
   testing::TempDir dir;
   auto ipam = Ipam::open(dir / "ipam.json");
@@ -72,6 +91,12 @@ TEST(IpamTest, IpRangeAndGateway) {
   EXPECT_EQ(ipam->allocate("ranged")->toString(), "172.28.5.1");
   // A requested address may be outside the range but inside the subnet.
   EXPECT_EQ(ipam->allocate("ranged", ip("172.28.9.9"))->toString(), "172.28.9.9");
+  // Without a gateway, dockerd takes the range's first address (even x.x.x.0).
+  auto implicit =
+      ipam->addPool("implicit", PoolConfig{prefix("10.20.0.0/16"), prefix("10.20.5.0/24")});
+  ASSERT_TRUE(implicit.ok());
+  EXPECT_EQ(implicit->gateway.toString(), "10.20.5.0");
+  EXPECT_EQ(ipam->allocate("implicit")->toString(), "10.20.5.1");
   EXPECT_FALSE(ipam->addPool("bad", PoolConfig{prefix("10.1.0.0/16"), prefix("10.2.0.0/24")}).ok());
   EXPECT_FALSE(ipam->addPool("bad", PoolConfig{prefix("10.1.0.0/16"), {}, ip("10.3.0.1")}).ok());
   EXPECT_FALSE(ipam->addPool("bad", PoolConfig{prefix("10.1.0.1/16")}).ok());
@@ -91,7 +116,7 @@ TEST(IpamTest, SurvivesRestart) {
     EXPECT_EQ(ipam->allocate("a")->toString(), "172.19.0.2");
     EXPECT_EQ(ipam->allocate("a")->toString(), "172.19.0.3");
     ASSERT_TRUE(ipam->release("a", ip("172.19.0.2")).ok());
-    EXPECT_EQ(ipam->allocate("b")->toString(), "10.5.0.128");
+    EXPECT_EQ(ipam->allocate("b")->toString(), "10.5.0.129");  // .128 is the gateway
   }
   auto ipam = Ipam::open(dir / "ipam.json");
   ASSERT_TRUE(ipam.ok());
@@ -100,7 +125,7 @@ TEST(IpamTest, SurvivesRestart) {
   EXPECT_TRUE(ipam->isAllocated("a", ip("172.19.0.1")));  // gateway
   // The cursor survived: .4 next, not the released .2.
   EXPECT_EQ(ipam->allocate("a")->toString(), "172.19.0.4");
-  EXPECT_EQ(ipam->allocate("b")->toString(), "10.5.0.129");
+  EXPECT_EQ(ipam->allocate("b")->toString(), "10.5.0.130");
   EXPECT_EQ(ipam->pool("b")->ip_range->toString(), "10.5.0.128/25");
   ASSERT_TRUE(ipam->removePool("b").ok());
   EXPECT_FALSE(Ipam::open(dir / "ipam.json")->hasPool("b"));
