@@ -867,12 +867,13 @@ Result<std::string> ContainerService::listContainers(const routes::ContainerList
                  {"ImageID", c.Image},
                  {"Command", command},
                  {"Created", parseRfc3339Nano(c.Created).value_or(0) / 1000000000},
-                 {"Ports", json::array()},
+                 {"Ports", psPortsJson(c.NetworkSettings, c.State.Running)},
                  {"Labels", c.Config.Labels},
                  {"State", c.State.Status},
                  {"Status", statusText(c)},
                  {"HostConfig", {{"NetworkMode", c.HostConfig.NetworkMode}}},
-                 {"NetworkSettings", {{"Networks", {{c.HostConfig.NetworkMode, json::object()}}}}},
+                 {"NetworkSettings",
+                  {{"Networks", psNetworksJson(c.NetworkSettings, c.HostConfig.NetworkMode)}}},
                  {"Mounts", mounts}};
     if (o.size) {
       int64_t rw = images_->containerLayerSize(c.ID).valueOr(0);

@@ -1,5 +1,6 @@
 #include "daemon/network_settings.h"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace berth::daemon {
@@ -130,6 +131,36 @@ json networkSettingsInspectJson(const ContainerNetworkSettings& s, const std::st
           {"IPv6Gateway", ""},
           {"MacAddress", legacy.MacAddress},
           {"Networks", networks}};
+}
+
+json psPortsJson(const ContainerNetworkSettings& s, bool running) {
+  json out = json::array();
+  if (!running) return out;
+  for (const auto& [key, bindings] : s.Ports) {
+    auto slash = key.find('/');
+    int port = std::atoi(key.substr(0, slash).c_str());
+    std::string type = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+    if (!bindings || bindings->empty()) {
+      out.push_back({{"PrivatePort", port}, {"Type", type}});
+      continue;
+    }
+    for (const auto& b : *bindings) {
+      out.push_back({{"IP", b.HostIp},
+                     {"PrivatePort", port},
+                     {"PublicPort", std::atoi(b.HostPort.c_str())},
+                     {"Type", type}});
+    }
+  }
+  return out;
+}
+
+json psNetworksJson(const ContainerNetworkSettings& s, const std::string& mode) {
+  json out = json::object();
+  for (const auto& [name, ep] : s.Networks) out[name] = ep;
+  if (out.empty() && !mode.empty() && !mode.starts_with("container:")) {
+    out[mode] = EndpointSettings{};
+  }
+  return out;
 }
 
 }  // namespace berth::daemon

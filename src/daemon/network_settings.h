@@ -60,4 +60,9 @@ void from_json(const nlohmann::json& j, ContainerNetworkSettings& v);
 nlohmann::json networkSettingsInspectJson(const ContainerNetworkSettings& s,
                                           const std::string& network_mode, bool running);
 
+// GET /containers/json's "Ports" array ({IP, PrivatePort, PublicPort, Type}; exposed-only ports
+// without IP and PublicPort) and "NetworkSettings.Networks" object.
+nlohmann::json psPortsJson(const ContainerNetworkSettings& s, bool running);
+nlohmann::json psNetworksJson(const ContainerNetworkSettings& s, const std::string& network_mode);
+
 }  // namespace berth::daemon
