@@ -414,6 +414,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
                                 "not supported yet");
     }
     mergeImageConfig(*image.config.config, &c.Config);
+    for (const auto& port : image.config.config->exposedPorts) c.Config.ExposedPorts[port];
     c.Config.Volumes.clear();
   }
   BERTH_TRY(auto command, commandOf(c.Config));

@@ -363,7 +363,8 @@ TEST_P(NetworkTest, PublishedPortsAnswerOnLoopbackAndBridge) {
   std::string www = scratch() + "/www";
   std::filesystem::create_directories(www);
   std::ofstream(www + "/index.html") << "hello from berth\n";
-  std::string web = runOn("", {"-p", "80", "-p", "127.0.0.1::8080/tcp", "-v", www + ":/www"},
+  std::string web = runOn("", {"-p", "80", "-p", "127.0.0.1::8080/tcp", "--expose", "9090",
+                               "-P", "-v", www + ":/www"},
                           {"httpd", "-f", "-p", "80", "-h", "/www"});
   ASSERT_FALSE(HasFatalFailure());
   ProcResult r = cli({"port", web, "80"});
@@ -376,6 +377,7 @@ TEST_P(NetworkTest, PublishedPortsAnswerOnLoopbackAndBridge) {
   r = cli({"port", web});
   EXPECT_NE(r.out.find("80/tcp -> 0.0.0.0:" + std::to_string(port)), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("8080/tcp -> 127.0.0.1:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("9090/tcp -> 0.0.0.0:"), std::string::npos) << r.out;  // -P
   std::string body;
   for (int i = 0; i < 20 && body.empty(); ++i) {
     body = httpGet("127.0.0.1", port);
