@@ -270,6 +270,7 @@ Result<void> ContainerService::loadAll() {
     names_[entry->c.Name] = id;
     containers_[id] = entry;
   }
+  reconcileNetwork();
   for (const auto& id : to_remove) autoRemove(id);
   return {};
 }

@@ -144,6 +144,9 @@ class ContainerService : public api::routes::ContainersBackend, public Container
   Result<NetnsChoice> startNetwork(Container& c);
   void releaseNetwork(Container& c);
   void restoreNetwork(const Container& c);
+  // After loading: endpoints and sandbox files of containers that are not running any more
+  // (removed or exited while berthd was down without a record of it) are removed.
+  void reconcileNetwork();
 
   Result<void> loadAll();
   Result<void> watch(const std::string& id, const shim::ShimClient& shim);

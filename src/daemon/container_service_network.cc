@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "base/file_util.h"
@@ -150,6 +151,19 @@ void ContainerService::restoreNetwork(const Container& c) {
   if (options_.network && !c.NetworkSettings.SandboxKey.empty()) {
     options_.network->restoreSandbox(c);
   }
+}
+
+void ContainerService::reconcileNetwork() {
+  if (!options_.network) return;
+  std::set<std::string> running, sandboxes;
+  for (auto& e : entries()) {
+    std::lock_guard lock(e->mu);
+    if (e->c.State.Running) {
+      running.insert(e->c.ID);
+      if (!e->c.NetworkSettings.SandboxKey.empty()) sandboxes.insert(e->c.NetworkSettings.SandboxKey);
+    }
+  }
+  options_.network->removeStaleEndpoints(running, sandboxes);
 }
 
 Result<void> ContainerService::connectContainer(const std::string& name,

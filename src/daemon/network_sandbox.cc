@@ -376,6 +376,35 @@ void NetworkService::releaseSandbox(Container* c) {
   c->NetworkSettings.Ports.clear();
 }
 
+void NetworkService::removeStaleEndpoints(const std::set<std::string>& running,
+                                          const std::set<std::string>& sandboxes) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mu);
+  for (auto& [id, n] : im.networks) {
+    std::vector<std::string> stale;
+    for (const auto& [cid, ep] : n.Endpoints) {
+      if (!running.count(cid)) stale.push_back(cid);
+    }
+    for (const auto& cid : stale) {
+      const NetworkEndpoint& ep = n.Endpoints[cid];
+      log::info("removing stale endpoint of container " + cid + " on network " + n.Name);
+      if (!ep.HostVeth.empty()) (void)im.nl->deleteLink(ep.HostVeth);
+      if (auto ip = Ipv4Prefix::parse(ep.IPv4Address); ip && im.ipam->hasPool(n.Id)) {
+        (void)im.ipam->release(n.Id, ip->addr);
+      }
+      if (im.firewall) (void)im.firewall->removePortMappings(cid);
+      n.Endpoints.erase(cid);
+    }
+    if (!stale.empty()) (void)im.save(n);
+  }
+  auto files = listDirectory(im.netns_dir);
+  if (!files) return;
+  for (const auto& f : *files) {
+    std::string path = im.netns_dir + "/" + f;
+    if (!sandboxes.count(path)) (void)network::removeNetnsFile(path);
+  }
+}
+
 void NetworkService::restoreSandbox(const Container& c) {
   Impl& im = *impl_;
   {

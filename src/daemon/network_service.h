@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,10 @@ class NetworkService : public api::routes::NetworksBackend {
   // After a daemon restart, for a running container: reserves its ports again and reopens its
   // DNS sockets.
   void restoreSandbox(const Container& c);
+  // At start-up: removes the endpoints of containers not in `running` (veth, address) and the
+  // netns files under <exec-root>/netns not in `sandboxes`.
+  void removeStaleEndpoints(const std::set<std::string>& running,
+                            const std::set<std::string>& sandboxes);
   // Live connect/disconnect of a running container's sandbox (REQUIRES: the container's lock).
   Result<void> attachEndpoint(Container* c, const std::string& network_name);
   Result<void> detachEndpoint(Container* c, const std::string& network_name);
