@@ -151,8 +151,10 @@ Result<void> NetworkService::createEndpointLocked(Container* c, NetworkRecord& n
   }
   std::string host_veth = "veth" + randomHex(7);
   std::string peer = "vtmp" + randomHex(7);
-  BERTH_TRY_VOID(im.nl->createVeth({host_veth, peer, mtu}));
+  // Undone even when the create reports an error: the kernel may have made the pair before the
+  // answer was lost (seen under load).
   rollback.push([&] { (void)im.nl->deleteLink(host_veth); });
+  BERTH_TRY_VOID(im.nl->createVeth({host_veth, peer, mtu}));
   BERTH_TRY_VOID(im.nl->setMaster(host_veth, n.BridgeName));
   BERTH_TRY_VOID(im.nl->setUp(host_veth));
   BERTH_TRY_VOID(im.nl->moveToNetns(peer, netns_fd));
