@@ -459,6 +459,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
     std::lock_guard lock(mu_);
     names_.erase(c.Name);
   });
+  normalizeLinks(&c);
 
   std::string dir = containerDir(c.ID);
   BERTH_TRY_VOID(makeDirs(dir, 0710));

@@ -147,6 +147,8 @@ class ContainerService : public api::routes::ContainersBackend, public Container
   // After loading: endpoints and sandbox files of containers that are not running any more
   // (removed or exited while berthd was down without a record of it) are removed.
   void reconcileNetwork();
+  // --link "a:db" → Docker's stored form "/a:/<name>/db".
+  void normalizeLinks(Container* c);
 
   Result<void> loadAll();
   Result<void> watch(const std::string& id, const shim::ShimClient& shim);

@@ -153,6 +153,18 @@ void ContainerService::restoreNetwork(const Container& c) {
   }
 }
 
+void ContainerService::normalizeLinks(Container* c) {
+  if (!c->HostConfig.Links) return;
+  for (auto& link : *c->HostConfig.Links) {
+    auto [name_v, alias_v] = splitOnce(link, ':');
+    std::string name(name_v), alias(alias_v);
+    while (name.starts_with("/")) name = name.substr(1);
+    if (alias.empty()) alias = name;
+    if (auto slash = alias.rfind('/'); slash != std::string::npos) alias = alias.substr(slash + 1);
+    link = "/" + name + ":" + c->Name + "/" + alias;
+  }
+}
+
 void ContainerService::reconcileNetwork() {
   if (!options_.network) return;
   std::set<std::string> running, sandboxes;
