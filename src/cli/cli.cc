@@ -24,6 +24,7 @@ struct Group {
 const std::vector<Group> kGroups = {
     {"container", "Manage containers"},
     {"image", "Manage images"},
+    {"network", "Manage networks"},
     {"system", "Manage berth"},
 };
 
@@ -363,12 +364,13 @@ const std::vector<CommandSpec>& commands() {
         loadCommand(),      saveCommand(),         tagCommand(),
         rmiCommand(),       historyCommand(),      infoCommand(),
         versionCommand(),   systemPruneCommand(),  containerPruneCommand(),
-        imagePruneCommand(),
+        imagePruneCommand(),  portCommand(),
         execCommand(),      topCommand(),          renameCommand(),
         pauseCommand(),     unpauseCommand(),      diffCommand(),
         exportCommand(),    commitCommand(),       cpCommand(),
         attachCommand(),
     };
+    for (auto& c : networkCommands()) all.push_back(std::move(c));
     return all;
   }();
   return kAll;

@@ -40,5 +40,7 @@ CommandSpec exportCommand();
 CommandSpec commitCommand();
 CommandSpec cpCommand();
 CommandSpec attachCommand();
+CommandSpec portCommand();
+std::vector<CommandSpec> networkCommands();
 
 }  // namespace berth::cli

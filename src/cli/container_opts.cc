@@ -5,6 +5,7 @@
 
 #include "base/file_util.h"
 #include "base/strings.h"
+#include "cli/network_opts.h"
 #include "cli/units.h"
 
 namespace berth::cli {
@@ -43,7 +44,7 @@ void addContainerFlags(FlagSet& f, bool for_run) {
     return okResult();
   });
   f.addString("name", 0, "", "Assign a name to the container");
-  f.addString("network", 0, "", "Connect a container to a network (none, host)", "network");
+  f.addString("network", 0, "", "Connect a container to a network", "network");
   f.addInt("pids-limit", 0, 0, "Tune container pids limit (set -1 for unlimited)");
   f.addBool("privileged", 0, "Give extended privileges to this container");
   f.addString("pull", 0, "missing", "Pull image before running (\"never\"|\"missing\")");
@@ -63,6 +64,7 @@ void addContainerFlags(FlagSet& f, bool for_run) {
   f.addString("user", 'u', "", "Username or UID (format: <name|uid>[:<group|gid>])");
   f.addList("volume", 'v', "Bind mount a volume");
   f.addString("workdir", 'w', "", "Working directory inside the container");
+  addNetworkFlags(f);
 }
 
 Result<std::vector<std::string>> parseEnvFileContent(
@@ -279,7 +281,6 @@ Result<ContainerRequest> buildContainerRequest(const FlagSet& f, bool for_run) {
 
   json host = json::object();
   host["Binds"] = binds.empty() ? json(nullptr) : binds;
-  host["NetworkMode"] = f.changed("network") ? f.getString("network") : "default";
   host["AutoRemove"] = req.auto_remove;
   host["Privileged"] = f.getBool("privileged");
   host["ReadonlyRootfs"] = f.getBool("read-only");
@@ -316,6 +317,7 @@ Result<ContainerRequest> buildContainerRequest(const FlagSet& f, bool for_run) {
   host["LogConfig"] = log_config;
 
   json networking = {{"EndpointsConfig", json::object()}};
+  BERTH_TRY_VOID(applyNetworkFlags(f, config, host, networking));
   config["HostConfig"] = host;
   config["NetworkingConfig"] = networking;
   req.body = std::move(config);

@@ -44,6 +44,7 @@ Result<std::string> fetchRaw(client::ApiClient* api, const std::string& name,
     return get("/containers/" + name + "/json", q);
   }
   if (type == "image") return get("/images/" + name + "/json", {});
+  if (type == "network") return get("/networks/" + name, {});
   // Any type: a container first, then an image (docker tries more types; berth has these).
   client::Query q;
   if (size) q.emplace_back("size", "1");
@@ -51,12 +52,14 @@ Result<std::string> fetchRaw(client::ApiClient* api, const std::string& name,
   if (c || c.error().code() != ErrorCode::kNotFound) return c;
   auto i = get("/images/" + name + "/json", {});
   if (i || i.error().code() != ErrorCode::kNotFound) return i;
+  auto n = get("/networks/" + name, {});
+  if (n || n.error().code() != ErrorCode::kNotFound) return n;
   return notFound("Error: No such object: " + name);
 }
 
 Result<int> inspectWithType(Cli& cli, const FlagSet& f, const std::string& type) {
   BERTH_TRY(client::ApiClient * api, cli.api());
-  if (!type.empty() && type != "container" && type != "image") {
+  if (!type.empty() && type != "container" && type != "image" && type != "network") {
     return invalidArgument("\"" + type + "\" is not a valid value for --type");
   }
   std::string format = f.getString("format");

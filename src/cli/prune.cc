@@ -70,6 +70,7 @@ Result<int> runSystemPrune(Cli& cli, const FlagSet& f) {
   bool all = f.getBool("all");
   if (!f.getBool("force")) {
     std::string warning = "WARNING! This will remove:\n  - all stopped containers\n";
+    warning += "  - all networks not used by at least one container\n";
     warning += all ? "  - all images without at least one container associated to them\n"
                    : "  - all dangling images\n";
     if (!promptForConfirmation(cli, warning)) return 0;
@@ -77,6 +78,17 @@ Result<int> runSystemPrune(Cli& cli, const FlagSet& f) {
   std::string out;
   auto filters = f.getList("filter");
   BERTH_TRY(int64_t c, pruneContainers(api, filters, out));
+  {
+    client::Query q;
+    if (auto fj = filtersJson(filters); !fj.empty()) q.emplace_back("filters", fj);
+    BERTH_TRY(json r, api->postJson("/networks/prune", q, nullptr));
+    auto deleted = r.value("NetworksDeleted", json::array());
+    if (deleted.is_array() && !deleted.empty()) {
+      out += "Deleted Networks:\n";
+      for (const auto& n : deleted) out += n.get<std::string>() + "\n";
+      out += "\n";
+    }
+  }
   BERTH_TRY(int64_t i, pruneImages(api, filters, all, out));
   out += "Total reclaimed space: " + humanSize(static_cast<double>(c + i)) + "\n";
   cli.out(out);

@@ -10,6 +10,7 @@
 #include "api/http/server.h"
 #include "api/router.h"
 #include "api/routes/containers_backend.h"
+#include "api/routes/networks_backend.h"
 #include "api/routes/system_backend.h"
 #include "base/file_util.h"
 #include "base/log.h"
@@ -19,6 +20,7 @@
 #include "daemon/events_service.h"
 #include "daemon/exec_service.h"
 #include "daemon/image_service.h"
+#include "daemon/network_service.h"
 #include "daemon/system_service.h"
 #include "runtime/cgroups/cgroup_manager.h"
 #include "tls/tls.h"
@@ -103,6 +105,24 @@ int runBerthd(const std::vector<std::string>& args) {
       ImageService::open(config.data_root + "/image", events.sink(), config.storage_driver);
   if (!images) return fail(images.error().wrap("open image store"));
 
+  NetworkServiceOptions net_options;
+  net_options.data_root = config.data_root;
+  net_options.exec_root = config.exec_root;
+  net_options.bridge = config.bridge;
+  net_options.bip = config.bip;
+  net_options.fixed_cidr = config.fixed_cidr;
+  net_options.mtu = config.mtu;
+  net_options.default_gateway = config.default_gateway;
+  net_options.icc = config.icc;
+  net_options.ip_masq = config.ip_masq;
+  net_options.iptables = config.iptables;
+  net_options.default_bind_ip = config.default_bind_ip;
+  net_options.dns = config.dns;
+  net_options.dns_search = config.dns_search;
+  net_options.dns_options = config.dns_opts;
+  auto networks = NetworkService::open(net_options, events.sink());
+  if (!networks) return fail(networks.error().wrap("open networks"));
+
   ContainerServiceOptions options;
   options.data_root = config.data_root;
   options.exec_root = config.exec_root;
@@ -112,9 +132,11 @@ int runBerthd(const std::vector<std::string>& args) {
   }
   options.log_max_size = config.log_max_size;
   options.log_max_files = config.log_max_files;
+  options.network = networks->get();
   auto containers = ContainerService::open(options, images->get(), events.sink());
   if (!containers) return fail(containers.error().wrap("load containers"));
   ContainerService* svc = containers->get();
+  (*networks)->setContainerHooks(svc);
   (*images)->setUsageCheck([svc](const std::string& id) { return svc->imageUser(id); });
   auto execs = ExecService::open(svc, events.sink());
   if (!execs) return fail(execs.error().wrap("start exec service"));
@@ -125,6 +147,8 @@ int runBerthd(const std::vector<std::string>& args) {
   api::routes::addContainerRoutes(router, *svc);
   api::routes::addExecRoutes(router, **execs);
   api::routes::addContainerFsRoutes(router, *svc);
+  system.setNetworks(networks->get());
+  api::routes::addNetworkRoutes(router, **networks);
   (*images)->addRoutes(router);
 
   api::HttpServerOptions server_options;
@@ -157,6 +181,7 @@ int runBerthd(const std::vector<std::string>& args) {
   log::info("received signal " + std::to_string(sig) + ": shutting down (containers keep running)");
   server.stop(std::chrono::seconds(5));
   containers->reset();
+  networks->reset();  // bridges and rules of running containers stay, as Docker's
   // The parent of the containers' cgroups (/berth/<id>) goes once no container is left in it.
   runtime::cgroups::removeIfEmpty("/berth");
   for (const auto& host : config.hosts) {

@@ -7,6 +7,7 @@
 
 #include "base/file_util.h"
 #include "base/strings.h"
+#include "daemon/config_network.h"
 
 namespace berth::daemon {
 namespace {
@@ -16,23 +17,10 @@ using nlohmann::json;
 // Docker daemon.json keys that belong to features berth has not built yet, with the feature.
 const std::map<std::string, std::string>& unsupportedKeys() {
   static const std::map<std::string, std::string> keys = {
-      {"bridge", "networking"},
-      {"bip", "networking"},
-      {"fixed-cidr", "networking"},
       {"fixed-cidr-v6", "networking"},
-      {"mtu", "networking"},
-      {"default-gateway", "networking"},
       {"default-gateway-v6", "networking"},
-      {"icc", "networking"},
-      {"ip", "networking"},
-      {"ip-masq", "networking"},
-      {"iptables", "networking"},
       {"ip6tables", "networking"},
-      {"ip-forward", "networking"},
       {"ipv6", "networking"},
-      {"dns", "networking"},
-      {"dns-opts", "networking"},
-      {"dns-search", "networking"},
       {"default-address-pools", "networking"},
       {"userland-proxy", "networking"},
       {"userland-proxy-path", "networking"},
@@ -72,6 +60,9 @@ const std::set<std::string>& supportedKeys() {
       "hosts", "data-root",      "exec-root",  "pidfile",  "log-level",
       "debug", "storage-driver", "log-driver", "log-opts", "default-ulimits",
       "tls",   "tlsverify",      "tlscacert",  "tlscert",  "tlskey",
+      // networking: config_network.cc
+      "bridge", "bip", "fixed-cidr", "mtu", "default-gateway", "icc", "ip", "ip-masq", "iptables",
+      "ip-forward", "dns", "dns-opts", "dns-search",
   };
   return keys;
 }
@@ -295,6 +286,7 @@ Result<void> mergeConfigFile(std::string_view text,
     *out = doc[key].get<std::string>();
     return {};
   };
+  BERTH_TRY_VOID(mergeNetworkConfig(doc, config));
   BERTH_TRY_VOID(wantString("data-root", &config->data_root));
   BERTH_TRY_VOID(wantString("exec-root", &config->exec_root));
   BERTH_TRY_VOID(wantString("pidfile", &config->pidfile));

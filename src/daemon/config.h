@@ -41,6 +41,20 @@ struct DaemonConfig {
   bool tls = false;        // --tlsverify implies it
   bool tls_verify = false;  // require client certificates signed by tls_ca
   std::string tls_ca, tls_cert, tls_key;
+  // Networking (daemon.json bridge, bip, fixed-cidr, mtu, default-gateway, icc, ip-masq,
+  // iptables, ip, dns, dns-search, dns-opts; merged by mergeNetworkConfig in config_network.cc).
+  std::string bridge;  // "" = berth0
+  std::string bip;
+  std::string fixed_cidr;
+  int mtu = 0;
+  std::string default_gateway;
+  bool icc = true;
+  bool ip_masq = true;
+  bool iptables = true;
+  std::string default_bind_ip = "0.0.0.0";
+  std::vector<std::string> dns;
+  std::vector<std::string> dns_search;
+  std::vector<std::string> dns_opts;
   bool show_help = false;
   bool show_version = false;
 };

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "daemon/config.h"
+#include "daemon/network_create.h"
 
 namespace nlohmann {
 template <typename T>
@@ -66,17 +67,19 @@ BERTH_DOCKER_JSON(ContainerRestartPolicy, Name, MaximumRetryCount)
 BERTH_DOCKER_JSON(ContainerHostConfig, Binds, ContainerIDFile, LogConfig, NetworkMode,
                   RestartPolicy, AutoRemove, CapAdd, CapDrop, Privileged, ReadonlyRootfs,
                   SecurityOpt, ShmSize, ConsoleSize, Runtime, Memory, MemorySwap, NanoCpus,
-                  CpuShares, CpuQuota, CpuPeriod, CpusetCpus, PidsLimit, Ulimits)
+                  CpuShares, CpuQuota, CpuPeriod, CpusetCpus, PidsLimit, Ulimits, Dns,
+                  DnsOptions, DnsSearch, ExtraHosts, Links, PortBindings, PublishAllPorts)
 BERTH_DOCKER_JSON(ContainerConfig, Hostname, Domainname, User, AttachStdin, AttachStdout,
                   AttachStderr, Tty, OpenStdin, StdinOnce, Env, Cmd, Image, Volumes, WorkingDir,
-                  Entrypoint, Labels, StopSignal, StopTimeout)
+                  Entrypoint, Labels, StopSignal, StopTimeout, ExposedPorts, MacAddress)
 BERTH_DOCKER_JSON(ContainerState, Status, Running, Paused, Restarting, OOMKilled, Dead, Pid,
                   ExitCode, Error, StartedAt, FinishedAt)
 BERTH_DOCKER_JSON(GraphDriverData, Name, Data)
 BERTH_DOCKER_JSON(MountPoint, Type, Source, Destination, Mode, RW, Propagation)
 BERTH_DOCKER_JSON(Container, ID, Created, Path, Args, State, Image, ResolvConfPath, HostnamePath,
                   HostsPath, LogPath, Name, RestartCount, Driver, Platform, MountLabel,
-                  ProcessLabel, AppArmorProfile, GraphDriver, Mounts, Config, HostConfig)
+                  ProcessLabel, AppArmorProfile, GraphDriver, Mounts, Config, HostConfig,
+                  NetworkSettings)
 
 namespace {
 
@@ -116,7 +119,8 @@ const std::set<std::string>& configKeys() {
   static const std::set<std::string> keys = {
       "Hostname", "Domainname", "User",       "AttachStdin", "AttachStdout", "AttachStderr",
       "Tty",      "OpenStdin",  "StdinOnce",  "Env",         "Cmd",          "Image",
-      "Volumes",  "WorkingDir", "Entrypoint", "Labels",      "StopSignal",   "StopTimeout"};
+      "Volumes",  "WorkingDir", "Entrypoint", "Labels",      "StopSignal",   "StopTimeout",
+      "ExposedPorts", "MacAddress"};
   return keys;
 }
 
@@ -125,7 +129,8 @@ const std::set<std::string>& hostConfigKeys() {
       "Binds",     "ContainerIDFile", "LogConfig",      "NetworkMode", "AutoRemove", "CapAdd",
       "CapDrop",   "Privileged",      "ReadonlyRootfs", "SecurityOpt", "ShmSize",    "ConsoleSize",
       "Runtime",   "Memory",          "MemorySwap",     "NanoCpus",    "CpuShares",  "CpuQuota",
-      "CpuPeriod", "CpusetCpus",      "PidsLimit",      "Ulimits"};
+      "CpuPeriod", "CpusetCpus",      "PidsLimit",      "Ulimits",
+      "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "Links", "PortBindings", "PublishAllPorts"};
   return keys;
 }
 
@@ -175,12 +180,7 @@ Result<CreateRequest> parseCreateRequest(std::string_view body) {
     return invalidArgument("volumes are not supported yet: use a bind mount (-v /host/path:" +
                            request.config.Volumes.begin()->first + ")");
   }
-  const std::string& mode = hc.NetworkMode;
-  if (mode != "none" && mode != "host") {
-    return invalidArgument("network mode \"" + (mode.empty() ? std::string("default") : mode) +
-                           "\" is not supported yet (networking issue): use --network none or "
-                           "host");
-  }
+  BERTH_TRY_VOID(validateNetworkMode(hc.NetworkMode));
   if (!hc.LogConfig.Type.empty() && hc.LogConfig.Type != "json-file") {
     return invalidArgument("log driver \"" + hc.LogConfig.Type +
                            "\" is not supported: berth has only json-file");
@@ -196,27 +196,7 @@ Result<CreateRequest> parseCreateRequest(std::string_view body) {
     }
   }
   if (doc.contains("NetworkingConfig") && doc["NetworkingConfig"].is_object()) {
-    const json& nc = doc["NetworkingConfig"];
-    for (const auto& [key, value] : nc.items()) {
-      if (key != "EndpointsConfig") {
-        if (!isDefaultValue(value)) {
-          return invalidArgument("NetworkingConfig." + key + " is not supported yet");
-        }
-        continue;
-      }
-      if (!value.is_object()) continue;
-      for (const auto& [network, endpoint] : value.items()) {
-        if (network != mode) {
-          return invalidArgument("network \"" + network +
-                                 "\" is not supported yet (networking issue)");
-        }
-        if (!isDefaultValue(endpoint)) {
-          return invalidArgument(
-              "NetworkingConfig.EndpointsConfig settings are not supported "
-              "yet (networking issue)");
-        }
-      }
-    }
+    BERTH_TRY(request.endpoints, parseEndpointsConfig(doc["NetworkingConfig"], hc.NetworkMode));
   }
   return request;
 }
@@ -227,51 +207,21 @@ std::string containerToJson(const Container& container, std::optional<int64_t> s
   // The record's field is ID (as moby's config.v2.json); the Engine API's object says Id.
   j["Id"] = std::move(j["ID"]);
   j.erase("ID");
-  // Docker's inspect shows an empty NetworkSettings for none/host containers.
-  json networks = json::object();
-  networks[container.HostConfig.NetworkMode] = {
-      {"IPAMConfig", nullptr}, {"Links", nullptr},        {"Aliases", nullptr},
-      {"MacAddress", ""},      {"NetworkID", ""},         {"EndpointID", ""},
-      {"Gateway", ""},         {"IPAddress", ""},         {"IPPrefixLen", 0},
-      {"IPv6Gateway", ""},     {"GlobalIPv6Address", ""}, {"GlobalIPv6PrefixLen", 0},
-      {"DriverOpts", nullptr}, {"DNSNames", nullptr}};
-  j["NetworkSettings"] = {{"Bridge", ""},
-                          {"SandboxID", ""},
-                          {"SandboxKey", ""},
-                          {"Ports", json::object()},
-                          {"HairpinMode", false},
-                          {"LinkLocalIPv6Address", ""},
-                          {"LinkLocalIPv6PrefixLen", 0},
-                          {"SecondaryIPAddresses", nullptr},
-                          {"SecondaryIPv6Addresses", nullptr},
-                          {"EndpointID", ""},
-                          {"Gateway", ""},
-                          {"GlobalIPv6Address", ""},
-                          {"GlobalIPv6PrefixLen", 0},
-                          {"IPAddress", ""},
-                          {"IPPrefixLen", 0},
-                          {"IPv6Gateway", ""},
-                          {"MacAddress", ""},
-                          {"Networks", networks}};
+  j["NetworkSettings"] = networkSettingsInspectJson(container.NetworkSettings,
+                                                    container.HostConfig.NetworkMode,
+                                                    container.State.Running);
   // The HostConfig and Config fields berth does not implement show with the value Docker shows
   // for them when unset (berth: own pid, ipc and uts namespaces, the host's cgroup namespace),
   // so that every string of Docker's shape is a string.
   static const json kHostConfigDefaults = {{"CgroupnsMode", "host"},
-                                           {"Dns", json::array()},
-                                           {"DnsOptions", json::array()},
-                                           {"DnsSearch", json::array()},
-                                           {"ExtraHosts", nullptr},
                                            {"GroupAdd", nullptr},
                                            {"IpcMode", "private"},
                                            {"Cgroup", ""},
-                                           {"Links", nullptr},
                                            {"OomScoreAdj", 0},
                                            {"PidMode", ""},
-                                           {"PublishAllPorts", false},
                                            {"UTSMode", ""},
                                            {"UsernsMode", ""},
                                            {"Isolation", ""},
-                                           {"PortBindings", json::object()},
                                            {"VolumeDriver", ""},
                                            {"VolumesFrom", nullptr},
                                            {"CgroupParent", ""},
@@ -299,6 +249,9 @@ std::string containerToJson(const Container& container, std::optional<int64_t> s
     if (!j["HostConfig"].contains(key)) j["HostConfig"][key] = value;
   }
   if (!j["Config"].contains("OnBuild")) j["Config"]["OnBuild"] = nullptr;
+  // Docker omits these when empty (omitempty).
+  if (container.Config.ExposedPorts.empty()) j["Config"].erase("ExposedPorts");
+  if (container.Config.MacAddress.empty()) j["Config"].erase("MacAddress");
   j["ExecIDs"] = nullptr;
   if (size_rw) j["SizeRw"] = *size_rw;
   if (size_root_fs) j["SizeRootFs"] = *size_root_fs;

@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "base/time_format.h"
+#include "daemon/network_settings.h"
 
 namespace berth::daemon {
 
@@ -61,6 +62,14 @@ struct ContainerHostConfig {
   std::string CpusetCpus;
   std::optional<int64_t> PidsLimit;
   std::vector<ContainerUlimit> Ulimits;
+  // Networking (network_settings.h, container_service_network.cc).
+  std::vector<std::string> Dns;
+  std::vector<std::string> DnsOptions;
+  std::vector<std::string> DnsSearch;
+  std::optional<std::vector<std::string>> ExtraHosts;
+  std::optional<std::vector<std::string>> Links;
+  std::map<std::string, std::vector<PortBinding>> PortBindings;
+  bool PublishAllPorts = false;
 };
 
 // Config: the container's portable configuration (Docker's container.Config).
@@ -83,6 +92,8 @@ struct ContainerConfig {
   std::map<std::string, std::string> Labels;
   std::string StopSignal;
   std::optional<int> StopTimeout;
+  std::map<std::string, std::map<std::string, std::string>> ExposedPorts;  // "80/tcp" → {}
+  std::string MacAddress;
 };
 
 struct ContainerState {
@@ -136,6 +147,7 @@ struct Container {
   ContainerConfig Config;
   // Config.Image keeps the image reference as the user gave it ("busybox").
   ContainerHostConfig HostConfig;
+  ContainerNetworkSettings NetworkSettings;
 };
 
 // A create request after validation: every field berth does not implement was absent or held
@@ -143,6 +155,7 @@ struct Container {
 struct CreateRequest {
   ContainerConfig config;
   ContainerHostConfig host_config;
+  std::map<std::string, EndpointSettings> endpoints;  // NetworkingConfig.EndpointsConfig
 };
 
 // Parses POST /containers/create's body. Errors (InvalidArgument, HTTP 400) name the field:

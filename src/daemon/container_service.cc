@@ -245,6 +245,7 @@ Result<void> ContainerService::loadAll() {
         auto status = shim->exitStatus();
         if (status && !*status) {
           entry->shim = *shim;
+          restoreNetwork(entry->c);
           if (auto w = watch(id, *shim); !w)
             log::warn("watch container " + id + ": " + w.error().message());
         } else if (status) {
@@ -272,6 +273,7 @@ Result<void> ContainerService::loadAll() {
     names_[entry->c.Name] = id;
     containers_[id] = entry;
   }
+  reconcileNetwork();
   for (const auto& id : to_remove) autoRemove(id);
   return {};
 }
@@ -338,6 +340,7 @@ bool ContainerService::markExited(Entry& entry, const shim::ExitRecord& record,
     }
     entry.shim.reset();
   }
+  releaseNetwork(c);
   if (auto r = images_->unmountContainerLayer(c.ID); !r) {
     log::warn("unmount rootfs of " + c.ID + ": " + r.error().message());
   }
@@ -421,6 +424,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
                                 "not supported yet");
     }
     mergeImageConfig(*image.config.config, &c.Config);
+    for (const auto& port : image.config.config->exposedPorts) c.Config.ExposedPorts[port];
     c.Config.Volumes.clear();
   }
   BERTH_TRY(auto command, commandOf(c.Config));
@@ -435,6 +439,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
   if (c.Config.Hostname.empty()) {
     c.Config.Hostname = c.HostConfig.NetworkMode == "host" ? hostHostname() : c.ID.substr(0, 12);
   }
+  BERTH_TRY_VOID(prepareNetwork(&c, request.endpoints));
   if (c.HostConfig.LogConfig.Type.empty()) c.HostConfig.LogConfig.Type = "json-file";
   c.Driver = images_->driverName();
   c.GraphDriver.Name = c.Driver;
@@ -463,6 +468,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
     std::lock_guard lock(mu_);
     names_.erase(c.Name);
   });
+  normalizeLinks(&c);
 
   std::string dir = containerDir(c.ID);
   BERTH_TRY_VOID(makeDirs(dir, 0710));
@@ -479,6 +485,7 @@ Result<routes::ContainerCreateResult> ContainerService::createContainer(const st
   BERTH_TRY_VOID(writeFile(c.HostsPath, hosts));
   auto resolv = readFile("/etc/resolv.conf");
   BERTH_TRY_VOID(writeFile(c.ResolvConfPath, resolv ? *resolv : std::string()));
+  BERTH_TRY_VOID(writeNetworkFiles(c));
 
   BERTH_TRY_VOID(images_->createContainerLayer(c.ID, image.id));
   rollback.push([&] { (void)images_->removeContainerLayer(c.ID); });
@@ -549,6 +556,11 @@ Result<bool> ContainerService::startLocked(const std::shared_ptr<Entry>& entry,
   for (const auto& m : c.Mounts) {
     if (m.Type == "bind" && !pathExists(m.Source)) BERTH_TRY_VOID(makeDirs(m.Source));
   }
+  auto netns = startNetwork(c);
+  if (!netns) return fail(netns.error());
+  rollback.push([&] { releaseNetwork(c); });
+  inputs.netns_path = netns->path;
+  inputs.host_netns = netns->host;
   auto spec = buildContainerSpec(c, inputs);
   if (!spec) return fail(spec.error());
 
@@ -873,12 +885,13 @@ Result<std::string> ContainerService::listContainers(const routes::ContainerList
                  {"ImageID", c.Image},
                  {"Command", command},
                  {"Created", parseRfc3339Nano(c.Created).value_or(0) / 1000000000},
-                 {"Ports", json::array()},
+                 {"Ports", psPortsJson(c.NetworkSettings, c.State.Running)},
                  {"Labels", c.Config.Labels},
                  {"State", c.State.Status},
                  {"Status", statusText(c)},
                  {"HostConfig", {{"NetworkMode", c.HostConfig.NetworkMode}}},
-                 {"NetworkSettings", {{"Networks", {{c.HostConfig.NetworkMode, json::object()}}}}},
+                 {"NetworkSettings",
+                  {{"Networks", psNetworksJson(c.NetworkSettings, c.HostConfig.NetworkMode)}}},
                  {"Mounts", mounts}};
     if (o.size) {
       int64_t rw = images_->containerLayerSize(c.ID).valueOr(0);

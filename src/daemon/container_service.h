@@ -28,6 +28,7 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "runtime/seccomp/filter_cache.h"
+#include "daemon/network_service.h"
 #include "shim/shim_client.h"
 #include "store/image_store.h"
 
@@ -42,10 +43,12 @@ struct ContainerServiceOptions {
   std::vector<ContainerUlimit> default_ulimits;
   uint64_t log_max_size = 0;
   int log_max_files = 1;
+  NetworkService* network = nullptr;  // must outlive the service
 };
 
 class ContainerService : public api::routes::ContainersBackend,
-                         public api::routes::ContainerFsBackend {
+                         public api::routes::ContainerFsBackend,
+                         public ContainerHooks {
  public:
   // Loads every container record, reconnects to the shims of running ones (or marks them
   // exited with the code their shim recorded, 255 when none), and starts the watcher thread.
@@ -120,6 +123,11 @@ class ContainerService : public api::routes::ContainersBackend,
       const std::string& name) override;
   Result<void> exportContainer(const std::string& name, int out_fd) override;
   Result<std::string> commitContainer(const api::routes::ContainerCommitOptions& options) override;
+  // --- ContainerHooks (container_service_network.cc).
+  Result<void> connectContainer(const std::string& container, const NetworkRecord& network,
+                                const EndpointSettings& endpoint) override;
+  Result<void> disconnectContainer(const std::string& container, const NetworkRecord& network,
+                                   bool force) override;
 
  private:
   struct RootfsView;  // container_service_fs.cc
@@ -168,6 +176,22 @@ class ContainerService : public api::routes::ContainersBackend,
   // signal is delivered. REQUIRES: entry.mu held.
   void thawAfterKill(Entry& entry);
   Result<std::unique_ptr<RootfsView>> openRootfs(const std::shared_ptr<Entry>& entry);
+
+  // Networking (container_service_network.cc). REQUIRES: the entry's mu held.
+  Result<void> prepareNetwork(Container* c, const std::map<std::string, EndpointSettings>& eps);
+  Result<void> writeNetworkFiles(const Container& c);
+  struct NetnsChoice {
+    std::string path;  // join this netns ("" = a new one)
+    bool host = false; // the host's netns
+  };
+  Result<NetnsChoice> startNetwork(Container& c);
+  void releaseNetwork(Container& c);
+  void restoreNetwork(const Container& c);
+  // After loading: endpoints and sandbox files of containers that are not running any more
+  // (removed or exited while berthd was down without a record of it) are removed.
+  void reconcileNetwork();
+  // --link "a:db" → Docker's stored form "/a:/<name>/db".
+  void normalizeLinks(Container* c);
 
   Result<void> loadAll();
   Result<void> watch(const std::string& id, const shim::ShimClient& shim);

@@ -295,7 +295,12 @@ Result<oci::Spec> buildContainerSpec(const Container& c, const SpecInputs& in) {
 
   oci::Linux& linux = *spec.linux;
   linux.cgroupsPath = "/berth/" + c.ID;
-  if (hc.NetworkMode == "host") {
+  if (!in.netns_path.empty() && !in.host_netns) {
+    for (auto& ns : linux.namespaces) {
+      if (ns.type == "network") ns.path = in.netns_path;
+    }
+  }
+  if (hc.NetworkMode == "host" || in.host_netns) {
     linux.namespaces.erase(
         std::remove_if(linux.namespaces.begin(), linux.namespaces.end(),
                        [](const oci::LinuxNamespace& ns) { return ns.type == "network"; }),

@@ -24,6 +24,8 @@ struct SpecInputs {
   // When set, the container's seccomp section is compiled into this cache (once per distinct
   // section) for the shim to load; a failure there is logged and left to the shim.
   runtime::seccomp::FilterCache* seccomp_cache = nullptr;
+  std::string netns_path;  // join this network namespace (sandbox, container:<x>)
+  bool host_netns = false; // share the host's (host mode, container:<host-mode container>)
 };
 
 Result<oci::Spec> buildContainerSpec(const Container& container, const SpecInputs& inputs);

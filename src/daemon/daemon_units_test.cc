@@ -59,9 +59,15 @@ TEST(ConfigTest, FileKeysConflictsAndUnknown) {
   EXPECT_EQ(both.error().message(),
             "the following directives are specified both as a flag and in the configuration "
             "file: hosts: (from flag: [unix:///a], from file: [unix:///b])");
-  auto bip = mergeConfigFile(R"({"bip":"10.0.0.1/24"})", {}, &c);
+  auto bip = mergeConfigFile(R"({"default-address-pools":[]})", {}, &c);
   ASSERT_FALSE(bip.ok());
-  EXPECT_EQ(bip.error().message(), "\"bip\" is not supported yet (networking issue)");
+  EXPECT_EQ(bip.error().message(),
+            "\"default-address-pools\" is not supported yet (networking issue)");
+  ASSERT_TRUE(mergeConfigFile(R"({"bip":"10.0.0.1/24","icc":false,"bridge":"br9"})", {}, &c));
+  EXPECT_EQ(c.bip, "10.0.0.1/24");
+  EXPECT_FALSE(c.icc);
+  EXPECT_EQ(c.bridge, "br9");
+  EXPECT_FALSE(mergeConfigFile(R"({"bip":"10.0.0.1"})", {}, &c).ok());
   EXPECT_FALSE(mergeConfigFile(R"({"log-opts":{"mode":"non-blocking"}})", {}, &c).ok());
 }
 
@@ -321,10 +327,18 @@ TEST(CreateRequestTest, UnsupportedFieldsAndNetworkModes) {
       R"({"Image":"b","Healthcheck":{"Test":["CMD","true"]},"HostConfig":{"NetworkMode":"none"}})");
   ASSERT_FALSE(health.ok());
   EXPECT_EQ(health.error().message(), "Config.Healthcheck is not supported yet");
-  auto bridge = parseCreateRequest(R"({"Image":"b","HostConfig":{"NetworkMode":"default"}})");
-  ASSERT_FALSE(bridge.ok());
-  EXPECT_NE(bridge.error().message().find("network mode \"default\" is not supported yet"),
-            std::string::npos);
+  auto bridge = parseCreateRequest(R"({"Image":"b","HostConfig":{"NetworkMode":"default"},
+      "NetworkingConfig":{"EndpointsConfig":{"n1":{"IPAMConfig":{"IPv4Address":"10.1.2.3"},
+      "Aliases":["web"]}}}})");
+  ASSERT_TRUE(bridge.ok()) << bridge.error().message();
+  ASSERT_EQ(bridge->endpoints.count("n1"), 1u);
+  EXPECT_EQ(bridge->endpoints["n1"].IPAMConfig->IPv4Address, "10.1.2.3");
+  EXPECT_EQ(bridge->endpoints["n1"].Aliases->at(0), "web");
+  EXPECT_FALSE(parseCreateRequest(R"({"Image":"b","HostConfig":{"NetworkMode":"container:"}})"));
+  auto two = parseCreateRequest(R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":
+      {"a":{},"b":{}}}})");
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.error().message(), "Container cannot be connected to network endpoints: a, b");
   auto restart = parseCreateRequest(
       R"({"Image":"b","HostConfig":{"NetworkMode":"none","RestartPolicy":{"Name":"always"}}})");
   EXPECT_FALSE(restart.ok());

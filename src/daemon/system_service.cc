@@ -1,5 +1,7 @@
 #include "daemon/system_service.h"
 
+#include "daemon/network_service.h"
+
 #include <sys/vfs.h>
 
 #include <sys/sysinfo.h>
@@ -252,6 +254,7 @@ Result<std::string> SystemService::diskUsageJson() {
 }
 
 Result<std::string> SystemService::pruneNetworks(const std::string& filters) {
+  if (networks_) return networks_->pruneNetworks(filters);
   BERTH_TRY_VOID(parseFilters(filters, {"label", "label!", "until"}));
   return std::string(R"({"NetworksDeleted":[]})");
 }

@@ -12,6 +12,7 @@ namespace berth::daemon {
 class ContainerService;
 class EventsService;
 class ImageService;
+class NetworkService;
 
 inline constexpr const char* kBerthVersion = "0.1.0";
 
@@ -32,8 +33,11 @@ class SystemService : public api::routes::SystemBackend {
   // validate the filters and answer Docker's empty reports.
   Result<std::string> pruneNetworks(const std::string& filters) override;
   Result<std::string> pruneBuildCache(const std::string& filters, bool all) override;
+  // POST /networks/prune goes to the network service once there is one.
+  void setNetworks(NetworkService* networks) { networks_ = networks; }
 
  private:
+  NetworkService* networks_ = nullptr;
   const DaemonConfig* config_;
   ContainerService* containers_;
   ImageService* images_;

@@ -44,6 +44,16 @@ Result<UniqueFd> bindHostPort(Protocol proto, Ipv4 ip, uint16_t port) {
                      "4 " + hostString(ip) + ":" + std::to_string(port) + ": bind: " + reason,
                  err);
   }
+  // Listening makes the reservation exclusive: Linux lets two SO_REUSEADDR sockets bind the same
+  // port while neither listens (two daemons got the same ephemeral port). Published traffic is
+  // DNATed before it could reach this socket.
+  if (proto == Protocol::kTcp && ::listen(fd.get(), 1) != 0) {
+    int err = errno;
+    return Error(err == EADDRINUSE ? ErrorCode::kConflict : ErrorCode::kInternal,
+                 std::string("Error starting userland proxy: listen tcp4 ") + hostString(ip) + ":" +
+                     std::to_string(port) + ": " + std::strerror(err),
+                 err);
+  }
   return fd;
 }
 

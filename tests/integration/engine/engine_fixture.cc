@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -261,7 +264,49 @@ void untrackDaemon(pid_t pid) {
 }
 }  // namespace
 
-Daemon::Daemon(Options opts) : opts_(opts) { dir_ = makeTempDir("berth-engine-e2e-"); }
+std::string freeTestSubnet() {
+  static std::mutex mu;
+  static std::set<uint32_t> handed_out;
+  std::lock_guard lock(mu);
+  std::set<uint32_t> routed;  // network addresses (host order) of the host's /24-or-wider routes
+  std::vector<std::pair<uint32_t, uint32_t>> routes;  // (dest, mask), host order
+  for (const auto& line : splitLines(readFileOrEmpty("/proc/net/route"))) {
+    std::istringstream in(line);
+    std::string iface, dest, gw, flags, refcnt, use, metric, mask;
+    if (!(in >> iface >> dest >> gw >> flags >> refcnt >> use >> metric >> mask)) continue;
+    if (iface == "Iface") continue;
+    uint32_t d = ntohl(static_cast<uint32_t>(std::strtoul(dest.c_str(), nullptr, 16)));
+    uint32_t m = ntohl(static_cast<uint32_t>(std::strtoul(mask.c_str(), nullptr, 16)));
+    if (m != 0) routes.emplace_back(d, m);
+  }
+  uint32_t seed = static_cast<uint32_t>(getpid()) * 2654435761u;
+  for (uint32_t i = 0; i < 2048; ++i) {
+    uint32_t k = (seed + i) % 2048;  // 10.200.0.0 + k * 256
+    uint32_t net = (10u << 24) | (200u << 16) | (k << 8);
+    if (handed_out.count(net)) continue;
+    bool clash = false;
+    for (auto [d, m] : routes) {
+      uint32_t common = m & 0xffffff00u;
+      if ((net & common) == (d & common)) clash = true;
+    }
+    if (clash) continue;
+    handed_out.insert(net);
+    return std::to_string(net >> 24) + "." + std::to_string((net >> 16) & 255) + "." +
+           std::to_string((net >> 8) & 255) + ".0/24";
+  }
+  return "10.255.254.0/24";
+}
+
+Daemon::Daemon(Options opts) : opts_(opts) {
+  dir_ = makeTempDir("berth-engine-e2e-");
+  std::string bin = opts_.binary.empty() ? daemonPath() : opts_.binary;
+  if (fs::path(bin).filename().string().find("dockerd") == std::string::npos) {
+    static std::atomic<int> counter{0};
+    bridge_ = "bt" + std::to_string(getpid() % 100000) + "x" + std::to_string(counter++);
+    std::string subnet = freeTestSubnet();
+    gateway_ = subnet.substr(0, subnet.rfind('.')) + ".1";
+  }
+}
 
 Daemon::~Daemon() {
   if (dir_.empty()) return;
@@ -269,6 +314,7 @@ Daemon::~Daemon() {
   stop();
   killLeftovers();
   unmountAll();
+  removeNetworking();
   std::error_code ec;
   // Only when nothing is mounted below any more: remove_all must not walk into a mount.
   bool mounted = false;
@@ -283,6 +329,21 @@ Daemon::~Daemon() {
   } else {
     std::fprintf(stderr, "engine_e2e: %s still has mounts; left in place\n", dir_.c_str());
   }
+}
+
+// The bridges berthd made (its default one and those of networks a test left) and its nft table.
+void Daemon::removeNetworking() {
+  if (bridge_.empty()) return;
+  std::vector<std::string> links = {bridge_};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_ + "/root/network/networks", ec)) {
+    Json n = Json::parse(readFileOrEmpty(e.path().string()), nullptr, false);
+    if (n.is_object() && n.value("BerthBridgeName", "") != "" && n.value("Name", "") != "bridge") {
+      links.push_back(n.value("BerthBridgeName", ""));
+    }
+  }
+  for (const auto& l : links) runCommand({"ip", "link", "del", l});
+  runCommand({"nft", "delete", "table", "ip", "berth-" + bridge_});
 }
 
 std::string Daemon::logTail(size_t bytes) const {
@@ -337,6 +398,12 @@ bool Daemon::start(std::string* error) {
   std::vector<std::string> argv = {bin,          "--data-root", dir_ + "/root", "--exec-root",
                                    dir_ + "/exec", "-H",        host(),          "--pidfile",
                                    dir_ + "/pid"};
+  if (!bridge_.empty()) {
+    std::string config = dir_ + "/daemon.json";
+    std::ofstream(config) << "{\"bridge\": \"" << bridge_ << "\", \"bip\": \"" << gateway_
+                          << "/24\"}\n";
+    argv.insert(argv.end(), {"--config-file", config});
+  }
   if (fs::path(bin).filename().string().find("dockerd") != std::string::npos) {
     for (const char* a : {"--iptables=false", "--ip-forward=false", "--ip-masq=false",
                           "--bridge=none", "--storage-driver=overlay2", "--containerd-namespace",

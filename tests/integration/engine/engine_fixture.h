@@ -113,18 +113,32 @@ class Daemon {
   // Force-removes every container (docker ps -aq | docker rm -f).
   void removeAllContainers() const;
 
+  // berthd only: its own default bridge and subnet (daemon.json "bridge" and "bip"), so that
+  // parallel test daemons never share a bridge or an nft table; removed after the daemon stops.
+  const std::string& bridgeName() const { return bridge_; }
+  const std::string& bridgeGateway() const { return gateway_; }
+
  private:
+  void removeNetworking();
+
   void killLeftovers();
   void unmountAll();
 
   Options opts_;
   std::string dir_;
   pid_t pid_ = -1;
+  std::string bridge_;
+  std::string gateway_;
 };
 
 // The shared daemon of the process: started on first use (with busybox loaded), stopped when
 // the test program ends. Returns nullptr with *error when it cannot start.
 Daemon* sharedDaemon(std::string* error);
+
+// A /24 under 10.200.0.0/13 that no host route uses and that this process has not handed out
+// ("10.203.17.0/24"): for test bridges and networks, so that parallel test programs do not
+// collide.
+std::string freeTestSubnet();
 
 // Base fixture. GetParam() is the CLI name: "docker" or "berth".
 class EngineTest : public ::testing::TestWithParam<std::string> {
