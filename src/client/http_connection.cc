@@ -131,7 +131,13 @@ Result<void> HttpConnection::writeAll(std::string_view data) {
         n = ::write(fd_.get(), data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
       }
-      if (n < 0) return errnoError("write request");
+      if (n < 0) {
+        int err = errno;
+        if (std::string tls_error = tlsError(); !tls_error.empty()) {
+          return Error(ErrorCode::kUnauthorized, tls_error);
+        }
+        return sysError("write request", err);
+      }
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -175,6 +181,10 @@ Result<void> HttpConnection::send(const Request& request) {
   return writeAll("0\r\n\r\n");
 }
 
+std::string HttpConnection::tlsError() const {
+  return tls_status_ ? tls_status_->error() : std::string();
+}
+
 Result<size_t> HttpConnection::fill() {
   if (pos_ > 0 && pos_ == buf_.size()) {
     buf_.clear();
@@ -188,6 +198,9 @@ Result<size_t> HttpConnection::fill() {
     if (n < 0) {
       int err = errno;
       buf_.resize(old);
+      if (std::string tls_error = tlsError(); !tls_error.empty()) {
+        return Error(ErrorCode::kUnauthorized, tls_error);
+      }
       return sysError("read response", err);
     }
     buf_.resize(old + static_cast<size_t>(n));
@@ -206,8 +219,9 @@ Result<std::string> HttpConnection::readLine(size_t limit) {
     if (buf_.size() - pos_ > limit) return internalError("response line too long");
     BERTH_TRY(size_t n, fill());
     if (n == 0) {
-      std::string tls_error = tls_status_ ? tls_status_->error() : "";
-      if (!tls_error.empty()) return Error(ErrorCode::kUnauthorized, tls_error);
+      if (std::string tls_error = tlsError(); !tls_error.empty()) {
+        return Error(ErrorCode::kUnauthorized, tls_error);
+      }
       return Error(ErrorCode::kUnavailable, "unexpected EOF reading response");
     }
   }

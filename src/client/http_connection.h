@@ -79,6 +79,8 @@ class HttpConnection {
  private:
   enum class BodyMode { kNone, kLength, kChunked, kUntilClose };
 
+  // Why the TLS bridge under fd_ ended ("" when none or not TLS).
+  std::string tlsError() const;
   // Reads more bytes into buf_; returns how many (0 at EOF).
   Result<size_t> fill();
   // Extracts one CRLF-terminated line (without CRLF) from the buffer, reading as needed.

@@ -157,10 +157,13 @@ std::string pump(SSL* ssl, int tcp, int plain) {
             progress = true;
           } else {
             failed = true;
-            tls_error = opensslErrors();
+            tls_error = err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0
+                            ? std::string(std::strerror(errno))
+                            : opensslErrors();
           }
         }
       }
+      if (failed) break;
       // Buffer → plain.
       if (tp_off < tp_len) {
         ssize_t n = ::send(plain, to_plain + tp_off, tp_len - tp_off, MSG_NOSIGNAL);
@@ -179,6 +182,7 @@ std::string pump(SSL* ssl, int tcp, int plain) {
         plain_shut = true;
         progress = true;
       }
+      if (failed) break;
       // Plain → buffer.
       if (!plain_eof && tt_len == 0) {
         ssize_t n = ::recv(plain, to_tls, sizeof to_tls, 0);
@@ -213,6 +217,7 @@ std::string pump(SSL* ssl, int tcp, int plain) {
           }
         }
       }
+      if (failed) break;
       if (plain_eof && tt_len == 0 && !notify_sent) {
         ERR_clear_error();
         int n = SSL_shutdown(ssl);
@@ -237,6 +242,24 @@ std::string pump(SSL* ssl, int tcp, int plain) {
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) return "poll: " + std::string(strerror(errno));
     // POLLHUP/POLLERR without requested events: the next round's calls report it.
     if ((fds[0].revents | fds[1].revents) == 0) continue;
+  }
+}
+
+// After a failed handshake: the alert OpenSSL sent must reach the client before the socket
+// closes. Closing with the client's first request unread would reset the connection and drop
+// the alert (TLS 1.3 clients send their request before they learn they were refused), so the
+// write side is shut and the input drained for a moment first.
+void lingeringClose(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  auto deadline = Clock::now() + std::chrono::seconds(2);
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
   }
 }
 
@@ -314,6 +337,7 @@ void acceptTlsBridge(UniqueFd tcp, const TlsContext& ctx, std::function<void(Uni
     }
     if (auto r = handshake(ssl.get(), tcp.get(), true); !r) {
       log::warn("tls handshake with a client failed: " + r.error().message());
+      lingeringClose(tcp.get());
       return;
     }
     auto pair = makePair();
