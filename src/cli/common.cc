@@ -1,11 +1,14 @@
 #include "cli/common.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
+#include "base/unique_fd.h"
 #include "client/stream.h"
 
 namespace berth::cli {
@@ -150,6 +153,41 @@ bool promptForConfirmation(Cli& cli, const std::string& message) {
   while (::read(STDIN_FILENO, &c, 1) == 1 && c != '\n') answer += c;
   answer = std::string(trim(answer));
   return answer == "y" || answer == "Y";
+}
+
+Result<void> saveBody(client::HttpConnection& conn, const std::string& output,
+                      const std::string& what) {
+  int fd = STDOUT_FILENO;
+  UniqueFd file;
+  std::string tmp;
+  if (!output.empty()) {
+    tmp = output + ".berth-XXXXXX";
+    file.reset(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (!file) return errnoError(what + ": create " + tmp);
+    ::fchmod(file.get(), 0644);
+    fd = file.get();
+  }
+  auto fail = [&](Error e) -> Result<void> {
+    if (!tmp.empty()) ::unlink(tmp.c_str());
+    return e;
+  };
+  char buf[64 * 1024];
+  for (;;) {
+    auto n = conn.readBody(buf, sizeof(buf));
+    if (!n) return fail(std::move(n).error());
+    if (*n == 0) break;
+    std::string_view data(buf, *n);
+    while (!data.empty()) {
+      ssize_t w = ::write(fd, data.data(), data.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return fail(errnoError(what + ": write " + (tmp.empty() ? "stdout" : tmp)));
+      data.remove_prefix(static_cast<size_t>(w));
+    }
+  }
+  if (!tmp.empty() && (::fsync(fd) != 0 || ::rename(tmp.c_str(), output.c_str()) != 0)) {
+    return fail(errnoError(what + ": rename " + tmp + " to " + output));
+  }
+  return okResult();
 }
 
 }  // namespace berth::cli

@@ -25,6 +25,11 @@ std::string indentJson(std::string_view raw, std::string_view indent = "    ");
 // Reads until EOF of the body (`raw_fd` >= 0: read the hijacked socket after `buffered`).
 Result<void> copyOutput(Cli& cli, client::HttpConnection& conn, bool tty);
 Result<void> copyHijackedOutput(Cli& cli, std::string buffered, int fd, bool tty);
+// Writes the rest of a response body (an archive: save, export) to `output`, or to stdout when
+// it is "". A file is written beside its target, fsynced and renamed, so a failure leaves no
+// partial file; errors start with `what` ("failed to save image").
+Result<void> saveBody(client::HttpConnection& conn, const std::string& output,
+                      const std::string& what);
 
 // docker's pattern for commands over several objects: errors are gathered, printed together at
 // the end, one per line, and the exit code is 1 if there was any.

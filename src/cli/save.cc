@@ -1,32 +1,15 @@
 // berth save: write images to a tar archive (-o FILE, or a non-terminal stdout).
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <cstring>
-
-#include "base/unique_fd.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 
 namespace berth::cli {
 namespace {
 
 void flags(FlagSet& f) {
   f.addString("output", 'o', "", "Write to a file, instead of STDOUT");
-}
-
-Result<void> writeAllFd(int fd, std::string_view data, const std::string& what) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError("write " + what);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return okResult();
 }
 
 std::string dirOf(const std::string& path) {
@@ -61,35 +44,7 @@ Result<int> runSave(Cli& cli, const FlagSet& f) {
   req.method = "GET";
   BERTH_TRY(client::HttpConnection conn, api->openStream("/images/get", q, std::move(req)));
 
-  int fd = STDOUT_FILENO;
-  UniqueFd file;
-  std::string tmp;
-  if (!output.empty()) {
-    // Written beside the target and renamed, so a failed save leaves no partial file.
-    tmp = output + ".berth-save-XXXXXX";
-    file.reset(::mkostemp(tmp.data(), O_CLOEXEC));
-    if (!file) return errnoError("failed to save image: create " + tmp);
-    ::fchmod(file.get(), 0644);
-    fd = file.get();
-  }
-  char buf[64 * 1024];
-  for (;;) {
-    auto n = conn.readBody(buf, sizeof(buf));
-    Result<void> w = okResult();
-    if (n && *n > 0) w = writeAllFd(fd, std::string_view(buf, *n), output.empty() ? "stdout" : tmp);
-    if (!n || !w) {
-      if (!tmp.empty()) ::unlink(tmp.c_str());
-      return n ? std::move(w).error() : std::move(n).error();
-    }
-    if (*n == 0) break;
-  }
-  if (!tmp.empty()) {
-    if (::fsync(fd) != 0 || ::rename(tmp.c_str(), output.c_str()) != 0) {
-      auto e = errnoError("failed to save image: rename " + tmp + " to " + output);
-      ::unlink(tmp.c_str());
-      return e;
-    }
-  }
+  BERTH_TRY_VOID(saveBody(conn, output, "failed to save image"));
   return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/detach_keys.h"
 #include "base/result.h"
 
 namespace berth::cli {
@@ -52,10 +53,7 @@ class RawTerminal {
   struct termios saved_ {};
 };
 
-// Parses docker's --detach-keys ("ctrl-p,ctrl-q", "ctrl-a,x"): comma-separated single
-// characters or ctrl-<a-z @ [ \ ] ^ _>. "" gives the default ctrl-p,ctrl-q. Errors read
-// "invalid detach keys (<key>) provided" as Docker's.
-Result<std::string> parseDetachKeys(std::string_view spec);
+// parseDetachKeys (base/detach_keys.h) turns --detach-keys into the bytes DetachMatcher looks for.
 
 // moby's escape proxy: input that matches a prefix of the key sequence is held back; the whole
 // sequence means detach; a mismatch releases the held bytes.

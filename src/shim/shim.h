@@ -14,14 +14,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/detach_keys.h"
 #include "base/result.h"
 #include "shim/shim_config.h"
 
 namespace berth::shim {
-
-// Docker's --detach-keys ("ctrl-p,ctrl-q", "a,ctrl-@", ...) as the bytes they stand for.
-// "" gives the default ctrl-p,ctrl-q.
-Result<std::string> parseDetachKeys(std::string_view spec);
 
 // berth-shim's main(): parses argv, daemonises (forks; the parent exits at once so the caller
 // reaps it and the shim is reparented away), runs the shim. Returns the process exit code.
