@@ -30,6 +30,7 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "../common/run_command.h"
 #include "../common/text_util.h"
 
 namespace berth::e2e::engine {
@@ -37,31 +38,7 @@ namespace berth::e2e::engine {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// The outcome of one child process.
-struct ProcResult {
-  int exit_code = -1;   // exit status, or 128+signal when killed
-  int term_signal = 0;  // the signal that killed it, 0 if it exited
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-
-  // "exit=N\n--- stdout ---\n...\n--- stderr ---\n..." for assertion messages.
-  std::string describe() const;
-};
-
-struct RunOptions {
-  std::chrono::milliseconds timeout = 60s;
-  std::string stdin_data;                   // fed from a file; /dev/null when empty
-  std::map<std::string, std::string> env;   // added to (or replacing in) the environment
-  std::vector<std::string> unset_env;       // removed from the environment
-};
-
-// Runs argv (argv[0] a path, or a name searched in PATH) in its own process group, stdout and
-// stderr captured separately. On timeout the group gets SIGKILL. Never throws.
-ProcResult runCommand(const std::vector<std::string>& argv, const RunOptions& opts = {});
-
-// A fresh directory below /tmp (mkdtemp), with the given prefix.
-std::string makeTempDir(const std::string& prefix);
+// ProcResult, RunOptions, runCommand and makeTempDir: ../common/run_command.h.
 // kill(pid, 0) == 0 and the process is not a zombie.
 bool processAlive(pid_t pid);
 // The CapEff / CapBnd line of /proc/<pid>/status ("self" allowed), as hex text.

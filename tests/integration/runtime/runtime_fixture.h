@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/run_command.h"
 #include "../common/text_util.h"
 
 namespace berth::e2e {
@@ -28,34 +29,7 @@ namespace berth::e2e {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// The outcome of one child process.
-struct ProcResult {
-  int exit_code = -1;   // exit status, or 128+signal when killed (shell convention)
-  int term_signal = 0;  // the signal that killed it, 0 if it exited
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-
-  // "exit=N stdout=... stderr=..." for assertion messages.
-  std::string describe() const;
-};
-
-struct RunOptions {
-  std::chrono::milliseconds timeout = 30s;
-  // Bytes fed to the child's stdin (from a file, so no deadlock); /dev/null when empty.
-  std::string stdin_data;
-  // When set, the child's stdout/stderr go to these files (appended) and are read back after
-  // exit. Detached containers (`create`, `run -d`) keep these open; they are what the container
-  // process writes to. When unset, private temporary files are used.
-  std::string stdout_path;
-  std::string stderr_path;
-  // Working directory of the child ("" = inherit).
-  std::string cwd;
-};
-
-// Runs argv[0] (a path) with argv in its own process group. On timeout the whole group gets
-// SIGKILL and the result says timed_out. Never throws for child failures.
-ProcResult runCommand(const std::vector<std::string>& argv, const RunOptions& opts = {});
+// ProcResult, RunOptions, runCommand and makeTempDir: ../common/run_command.h.
 
 // The runtime under test: path from BERTH_TEST_RUNTIME ("" when unset), and its basename.
 std::string runtimePath();
